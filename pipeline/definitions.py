@@ -1,0 +1,40 @@
+"""The Dagster code location: `dagster dev` / `dg dev` from the repository root loads `defs`."""
+
+import dagster as dg
+
+from pipeline.defs.ingest.assets import raw_assets
+from pipeline.defs.ingest.checks import accounting_checks
+from pipeline.defs.publish.assets import warehouse
+from pipeline.defs.resources import ProjectPaths
+from pipeline.progress import progress_logger
+
+all_assets = [*raw_assets, warehouse]
+all_checks = [*accounting_checks]
+
+build_everything = dg.define_asset_job(
+    "build_everything", selection=dg.AssetSelection.all(), description="Ingest, grade and publish everything."
+)
+
+
+def build_definitions(paths: ProjectPaths | None = None) -> dg.Definitions:
+    """Definitions with locations from the environment (or `paths`, for tests)."""
+    return dg.Definitions(
+        assets=all_assets,
+        asset_checks=all_checks,
+        jobs=[build_everything],
+        resources={"paths": paths or ProjectPaths.from_settings()},
+        loggers={"console": progress_logger},
+    )
+
+
+defs = build_definitions()
+
+
+def execute_build(definitions: dg.Definitions) -> dg.ExecuteInProcessResult:
+    """Run `build_everything` in this process against the instance in $DAGSTER_HOME,
+    printing compact progress lines instead of Dagster's step-by-step debug log."""
+    job = definitions.resolve_job_def("build_everything")
+    with dg.DagsterInstance.get() as instance:
+        return job.execute_in_process(
+            instance=instance, raise_on_error=False, run_config={"loggers": {"console": {}}}
+        )

@@ -1,0 +1,61 @@
+"""Raw assets: one per raw file of the contract, each read, validated and split."""
+
+
+import dagster as dg
+
+from pipeline.contract import load_contract
+from pipeline.defs.metadata import preview, schema
+from pipeline.defs.resources import ProjectPaths
+from pipeline.ingest import IngestResult, InputFileError
+from pipeline.staging import RAW_TABLES, ingest_raw
+
+
+def _ingest(context: dg.AssetExecutionContext, paths: ProjectPaths, name: str,
+            felony_classes: IngestResult | None = None) -> dg.Output[IngestResult]:
+    try:
+        result = ingest_raw(paths.raw_path, name, felony_classes)
+    except InputFileError as e:
+        raise dg.Failure(
+            description=str(e),
+            metadata={"file": e.path, "problem": e.problem, "how to fix": e.fix},
+            allow_retries=False,
+        ) from None
+    context.log.info(
+        f"{result.file}: {result.rows_read} rows read, {len(result.accepted)} accepted, "
+        f"{result.rows_rejected} rejected"
+    )
+    for message in result.rejected["message"].head(20):
+        context.log.warning(message)
+    return dg.Output(
+        result,
+        metadata={
+            "dagster/row_count": len(result.accepted),
+            "rows_read": result.rows_read,
+            "rows_rejected": result.rows_rejected,
+            "dagster/column_schema": schema(result.accepted).schema,
+            "preview": preview(result.accepted.drop(columns=["source_file"])),
+            "rejections": preview(result.rejected[["line", "column", "rule", "message"]], rows=20),
+        },
+    )
+
+
+def raw_asset(name: str) -> dg.AssetsDefinition:
+    table = load_contract().tables[name]
+    ins = {"felony_classes": dg.AssetIn("raw_felony_classes")} if "penalty_resolves" in table.row_rules else {}
+
+    @dg.asset(
+        name=f"raw_{name}",
+        group_name="raw",
+        kinds={"csv", "pandas"},
+        tags={"stage": "raw"},
+        ins=ins,
+        description=f"data/raw/{table.path}, validated. Grain: {table.grain}. "
+        "Good rows are typed; bad rows go to rejected_rows with their reasons.",
+    )
+    def _asset(context: dg.AssetExecutionContext, paths: ProjectPaths, **upstream) -> dg.Output[IngestResult]:
+        return _ingest(context, paths, name, upstream.get("felony_classes"))
+
+    return _asset
+
+
+raw_assets = [raw_asset(name) for name in RAW_TABLES]

@@ -1,0 +1,63 @@
+"""Raw → staged: ingest every raw file of the contract, in dependency order.
+
+Plain functions the Dagster assets and the tests both call.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.ingest import IngestResult, empty_rejected, ingest_table
+from pipeline.warehouse import TableOut, catalog_table, staged_tables
+
+# Raw tables, in the order they must be read (buyer offenses resolve through felony classes).
+STATUTE_TABLES = ("felony_classes", "buyer_offenses", "mistake_of_age")
+RAW_TABLES = (*STATUTE_TABLES, "published_grades")
+
+
+def ingest_raw(raw_dir: Path, table_name: str, felony_classes: IngestResult | None = None) -> IngestResult:
+    classes = felony_classes.accepted if felony_classes is not None else None
+    return ingest_table(Path(raw_dir), table_name, classes=classes)
+
+
+def ingest_all(raw_dir: Path) -> dict[str, IngestResult]:
+    results: dict[str, IngestResult] = {}
+    for name in RAW_TABLES:
+        results[name] = ingest_raw(raw_dir, name, results.get("felony_classes"))
+    return results
+
+
+def rejected_rows(results: list[IngestResult]) -> pd.DataFrame:
+    frames = [r.rejected for r in results if len(r.rejected)]
+    if not frames:
+        return empty_rejected()
+    return pd.concat(frames, ignore_index=True).sort_values(
+        ["file", "line", "column", "rule"], na_position="first", kind="stable"
+    ).reset_index(drop=True)
+
+
+def ingest_summary(results: list[IngestResult]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "file": r.file,
+                "table_name": f"staged_{r.table}",
+                "rows_read": r.rows_read,
+                "rows_accepted": len(r.accepted),
+                "rows_rejected": r.rows_rejected,
+            }
+            for r in sorted(results, key=lambda r: r.file)
+        ],
+        columns=["file", "table_name", "rows_read", "rows_accepted", "rows_rejected"],
+    )
+
+
+def staged_outputs(results: dict[str, IngestResult]) -> list[TableOut]:
+    """The staged tables plus rejected_rows and ingest_summary, ready to publish."""
+    outs = staged_tables({name: r.accepted for name, r in results.items()})
+    rs = list(results.values())
+    outs.append(catalog_table("rejected_rows", rejected_rows(rs)))
+    outs.append(catalog_table("ingest_summary", ingest_summary(rs)))
+    return outs

@@ -1,0 +1,201 @@
+"""Write the warehouse: a DuckDB file built in a staging file and published by atomic rename.
+
+A researcher may hold the published file open (read-only) at any time: the build never opens
+it, and `os.replace` swaps the directory entry in one step, so readers keep the old build
+until they reconnect and never see half of a new one.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import yaml
+
+from pipeline.contract import Table, load_contract
+
+CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
+SQL_TYPES = {
+    "text": "VARCHAR", "state": "VARCHAR", "enum": "VARCHAR", "url": "VARCHAR",
+    "date": "DATE", "number": "DOUBLE", "integer": "INTEGER", "bool": "BOOLEAN",
+}
+FORMULA_PREFIXES = ("=", "+", "-", "@")
+
+
+@dataclass
+class TableOut:
+    """A table to publish: its rows, its grain and what each column means."""
+
+    name: str
+    frame: pd.DataFrame
+    grain: str
+    description: str = ""
+    column_types: dict[str, str] = field(default_factory=dict)
+    column_comments: dict[str, str] = field(default_factory=dict)
+    export: bool = True
+
+    @property
+    def comment(self) -> str:
+        return f"Grain: {self.grain}. {self.description}".strip()
+
+
+@lru_cache(maxsize=1)
+def load_catalog() -> dict:
+    with CATALOG_PATH.open(encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+def catalog_table(name: str, frame: pd.DataFrame, **kw) -> TableOut:
+    entry = load_catalog()[name]
+    return TableOut(
+        name=name,
+        frame=frame,
+        grain=entry["grain"],
+        description=" ".join(entry.get("description", "").split()),
+        column_comments=entry.get("columns", {}),
+        **kw,
+    )
+
+
+def staged_table(table: Table, frame: pd.DataFrame) -> TableOut:
+    """The staged table for one raw file: the contract's columns, typed, plus provenance."""
+    types = {"source_file": "VARCHAR", "source_line": "INTEGER"}
+    types |= {c.name: SQL_TYPES[c.type] for c in table.columns}
+    comments = {
+        "source_file": "The raw file the row came from.",
+        "source_line": "The line of the raw file the row starts on (header = line 1).",
+    } | {c.name: c.description for c in table.columns}
+    return TableOut(
+        name=f"staged_{table.name}",
+        frame=frame,
+        grain=table.grain,
+        description=table.description,
+        column_types=types,
+        column_comments=comments,
+    )
+
+
+def staged_tables(frames: dict[str, pd.DataFrame]) -> list[TableOut]:
+    contract = load_contract()
+    return [staged_table(contract.tables[name], frame) for name, frame in frames.items()]
+
+
+def _q(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _write_table(con: duckdb.DuckDBPyConnection, t: TableOut) -> None:
+    con.register("_incoming", t.frame)
+    try:
+        cols = list(t.frame.columns)
+        select = ", ".join(
+            f"CAST({_q(c)} AS {t.column_types[c]}) AS {_q(c)}" if c in t.column_types else _q(c)
+            for c in cols
+        )
+        con.execute(f"CREATE TABLE {_q(t.name)} AS SELECT {select} FROM _incoming")
+    finally:
+        con.unregister("_incoming")
+    # COMMENT ON takes no parameters: the text is quoted here (it comes from our own YAML).
+    con.execute(f"COMMENT ON TABLE {_q(t.name)} IS {_literal(t.comment)}")
+    for c in t.frame.columns:
+        text = t.column_comments.get(c)
+        if text:
+            con.execute(f"COMMENT ON COLUMN {_q(t.name)}.{_q(c)} IS {_literal(' '.join(text.split()))}")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def build_database(path: Path, tables: list[TableOut], views: dict[str, tuple[str, str]] | None = None) -> None:
+    """Create a fresh DuckDB file at `path` holding `tables` and `views` ({name: (sql, comment)})."""
+    path = Path(path)
+    for stale in (path, path.with_name(path.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    con = duckdb.connect(str(path))
+    try:
+        for t in sorted(tables, key=lambda t: t.name):
+            _write_table(con, t)
+        for name, (sql, comment) in sorted((views or {}).items()):
+            con.execute(f"CREATE VIEW {_q(name)} AS {sql}")
+            con.execute(f"COMMENT ON VIEW {_q(name)} IS {_literal(comment)}")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publish_file(staging: Path, target: Path) -> None:
+    """Atomically put `staging` at `target` (same directory, so one rename)."""
+    _fsync(staging)
+    os.replace(staging, target)
+    _fsync(target.parent)
+
+
+def staging_path(target: Path, suffix: str = "") -> Path:
+    return target.with_name(f".staging-{uuid.uuid4().hex}{suffix or target.suffix}")
+
+
+def publish_database(target: Path, tables: list[TableOut], views=None) -> Path:
+    """Build the warehouse beside `target` and swap it in. Returns the published path."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = staging_path(target)
+    try:
+        build_database(staging, tables, views)
+        publish_file(staging, target)
+    finally:
+        staging.unlink(missing_ok=True)
+        staging.with_name(staging.name + ".wal").unlink(missing_ok=True)
+    return target
+
+
+def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells a spreadsheet would run as a formula get a leading apostrophe."""
+    out = frame.copy()
+    for c in out.columns:
+        if out[c].dtype == object or str(out[c].dtype) in ("string", "str"):
+            s = out[c].astype("string")
+            risky = s.str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool)
+            if risky.any():
+                out[c] = s.where(~risky, "'" + s)
+    return out
+
+
+def export_tables(directory: Path, tables: list[TableOut]) -> list[Path]:
+    """Parquet and CSV copies of each exported table, each file swapped in atomically."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    con = duckdb.connect()
+    try:
+        for t in sorted(tables, key=lambda t: t.name):
+            if not t.export:
+                continue
+            for ext in ("parquet", "csv"):
+                target = directory / f"{t.name}.{ext}"
+                staging = staging_path(target, f".{ext}")
+                frame = t.frame if ext == "parquet" else neutralize_formulas(t.frame)
+                con.register("_out", frame)
+                try:
+                    fmt = "(FORMAT parquet)" if ext == "parquet" else "(FORMAT csv, HEADER true)"
+                    con.execute(f"COPY (SELECT * FROM _out) TO {_literal(str(staging))} {fmt}")
+                finally:
+                    con.unregister("_out")
+                publish_file(staging, target)
+                written.append(target)
+    finally:
+        con.close()
+    return written
