@@ -1,0 +1,70 @@
+"""Staged → facts: the law in force in each state on each year's assessment date.
+
+One row per state × year × assessment date, computed in DuckDB by
+sql/state_year_facts.sql. A law effective after the assessment date counts from the next
+year, because only versions with effective_from <= as_of are in force.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from pipeline.jurisdictions import USPS_CODES
+from pipeline.rules import load_facts
+
+SQL_DIR = Path(__file__).with_name("sql")
+EVIDENCE_SUFFIXES = ("citation", "source_url", "verified")
+
+
+def through_year(today: dt.date | None = None) -> int:
+    """The last year graded: CSEC_THROUGH_YEAR, else the current year."""
+    value = os.environ.get("CSEC_THROUGH_YEAR")
+    return int(value) if value else (today or dt.date.today()).year
+
+
+def calendar(first_year: int, last_year: int, assessment_dates: list[tuple[int, int]],
+             states: tuple[str, ...] = USPS_CODES) -> pd.DataFrame:
+    """Every state × year × assessment date to resolve the law on."""
+    rows = [
+        (state, year, f"{m:02d}-{d:02d}", dt.date(year, m, d))
+        for (m, d) in sorted(set(assessment_dates))
+        for state in states
+        for year in range(first_year, last_year + 1)
+    ]
+    frame = pd.DataFrame(rows, columns=["state", "year", "assessment_date", "as_of"])
+    frame["as_of"] = pd.to_datetime(frame["as_of"])
+    frame["year"] = frame["year"].astype("int32")
+    return frame
+
+
+def evidence_columns(group: str) -> list[str]:
+    return [f"{group}_{suffix}" for suffix in EVIDENCE_SUFFIXES]
+
+
+def fact_columns() -> list[str]:
+    return list(load_facts())
+
+
+def compute_facts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Run the facts SQL on a connection holding `calendar` and the staged tables."""
+    sql = (SQL_DIR / "state_year_facts.sql").read_text(encoding="utf-8")
+    return con.execute(sql).df()
+
+
+def state_year_facts(staged: dict[str, pd.DataFrame], cal: pd.DataFrame) -> pd.DataFrame:
+    """Facts from staged frames (felony_classes, buyer_offenses, mistake_of_age)."""
+    con = duckdb.connect()
+    try:
+        con.register("calendar", cal)
+        for name in ("felony_classes", "buyer_offenses", "mistake_of_age"):
+            con.register(f"staged_{name}", staged[name])
+        facts = compute_facts(con)
+    finally:
+        con.close()
+    facts["as_of"] = pd.to_datetime(facts["as_of"]).dt.date
+    return facts

@@ -1,0 +1,286 @@
+"""Facts → graded: score every state × year under every methodology, in set-based SQL.
+
+Each criterion's rule compiles to a SQL expression with bound parameters (pipeline.rules).
+One statement per methodology scores all states, years and criteria at once; letters,
+ranks and year-over-year changes come from window functions over the scores.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from pipeline.facts import evidence_columns
+from pipeline.rules import SqlBuilder, load_facts
+from pipeline.scorecards import Methodology
+
+STATUS_SQL = """
+    CASE WHEN credit IS NULL THEN 'not_coded' WHEN credit >= 1 THEN 'met'
+         WHEN credit > 0 THEN 'partial' ELSE 'unmet' END"""
+
+
+def _q(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _evidence_sql(criterion_facts: tuple[str, ...], suffix: str, alias: str = "f") -> str:
+    """The citations (or URLs) behind the facts a criterion uses; column names come from the
+    fact registry, never from input text."""
+    facts = load_facts()
+    groups = sorted({facts[name].evidence for name in criterion_facts})
+    cols = [f"{alias}.{_q(f'{g}_{suffix}')}" for g in groups]
+    if suffix == "verified":
+        return "(" + " AND ".join(f"COALESCE({c}, TRUE)" for c in cols) + ")" if cols else "NULL"
+    return f"NULLIF(concat_ws('; ', {', '.join(cols)}), '')" if cols else "NULL"
+
+
+def criterion_sql(m: Methodology, facts_table: str = "state_year_facts") -> tuple[str, list]:
+    """One statement scoring every state × year × criterion of `m`."""
+    b = SqlBuilder()
+    assessment = b.param(m.assessment_date, "text")
+    first_year = b.param(float(m.first_year), "number")
+    selects = []
+    for i, c in enumerate(m.criteria):
+        credit = b.tiers([(t.tree, t.credit) for t in c.tiers])
+        selects.append(
+            f"SELECT f.state, f.year, {i} AS criterion_index, {credit} AS credit, "
+            f"{_evidence_sql(c.facts, 'citation')} AS citation, "
+            f"{_evidence_sql(c.facts, 'source_url')} AS source_url, "
+            f"{_evidence_sql(c.facts, 'verified')} AS verified "
+            f"FROM {_q(facts_table)} f WHERE f.assessment_date = {assessment} AND f.year >= {first_year}"
+        )
+    return "\nUNION ALL\n".join(selects), b.params
+
+
+def criteria_frame(methodologies: list[Methodology]) -> pd.DataFrame:
+    """One row per methodology × criterion: what each is worth and why it exists."""
+    rows = [
+        {
+            "methodology": m.id, "version": m.version, "criterion_index": i,
+            "section_id": c.section_id, "section_title": c.section_title,
+            "criterion_id": c.id, "title": c.title, "rationale": c.rationale,
+            "points": c.points, "rule": c.rule_text, "facts": ", ".join(c.facts),
+        }
+        for m in methodologies for i, c in enumerate(m.criteria)
+    ]
+    return pd.DataFrame(rows, columns=["methodology", "version", "criterion_index", "section_id",
+                                       "section_title", "criterion_id", "title", "rationale",
+                                       "points", "rule", "facts"])
+
+
+def methodologies_frame(methodologies: list[Methodology]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"methodology": m.id, "version": m.version, "title": m.title, "description": m.description,
+             "assessment_date": m.assessment_date, "first_year": m.first_year, "max_score": m.max_score,
+             "min_coverage": m.min_coverage, "file": m.file,
+             "compare_framework": (m.compare_with or {}).get("framework"),
+             "compare_section": (m.compare_with or {}).get("section")}
+            for m in methodologies
+        ],
+        columns=["methodology", "version", "title", "description", "assessment_date", "first_year",
+                 "max_score", "min_coverage", "file", "compare_framework", "compare_section"],
+    )
+
+
+def scales_frame(methodologies: list[Methodology]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"methodology": m.id, "grade": g, "min_percent": p} for m in methodologies for g, p in m.scale],
+        columns=["methodology", "grade", "min_percent"],
+    )
+
+
+def score_criteria(con: duckdb.DuckDBPyConnection, methodologies: list[Methodology],
+                   facts_table: str = "state_year_facts") -> pd.DataFrame:
+    """criterion_scores: one row per methodology × state × year × criterion."""
+    con.register("criteria", criteria_frame(methodologies))
+    frames = []
+    for m in methodologies:
+        sql, params = criterion_sql(m, facts_table)
+        frames.append(con.execute(
+            f"""
+            WITH raw AS ({sql})
+            SELECT c.methodology, c.version, r.state, r.year::INTEGER AS year, c.section_id, c.criterion_id,
+                   {STATUS_SQL.replace('credit', 'r.credit')} AS status,
+                   r.credit,
+                   COALESCE(r.credit, 0) * c.points AS points_awarded,
+                   c.points AS points_possible,
+                   r.citation, r.source_url, r.verified
+            FROM raw r
+            JOIN criteria c ON c.methodology = ${len(params) + 1} AND c.criterion_index = r.criterion_index
+            ORDER BY r.state, r.year, c.criterion_index
+            """,
+            params + [m.id],
+        ).df())
+    con.unregister("criteria")
+    columns = ["methodology", "version", "state", "year", "section_id", "criterion_id", "status", "credit",
+               "points_awarded", "points_possible", "citation", "source_url", "verified"]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
+GRADES_SQL = """
+WITH totals AS (
+    SELECT s.methodology, s.version, s.state, s.year,
+           sum(s.points_awarded) AS score,
+           sum(s.points_possible) AS max_score,
+           COALESCE(sum(s.points_possible) FILTER (s.status <> 'not_coded'), 0) AS coded_max,
+           COALESCE(sum(s.points_possible - s.points_awarded) FILTER (s.status IN ('unmet', 'partial')), 0)
+               AS points_within_reach
+    FROM criterion_scores s
+    GROUP BY ALL
+),
+pct AS (
+    SELECT t.*,
+           CASE WHEN t.coded_max > 0 THEN round(100 * t.score / t.coded_max, 6) END AS percent,
+           round(t.coded_max / t.max_score, 6) AS coverage,
+           m.min_coverage
+    FROM totals t JOIN methodologies m USING (methodology)
+),
+lettered AS (
+    SELECT p.*,
+           CASE WHEN p.percent IS NULL OR p.coverage < p.min_coverage THEN NULL
+                ELSE COALESCE((SELECT s.grade FROM scales s
+                               WHERE s.methodology = p.methodology AND p.percent >= s.min_percent
+                               ORDER BY s.min_percent DESC LIMIT 1), 'F')
+           END AS grade
+    FROM pct p
+),
+ranked AS (
+    SELECT l.*,
+           CASE WHEN grade IS NOT NULL THEN
+               rank() OVER (PARTITION BY methodology, year, grade IS NOT NULL ORDER BY percent DESC)
+           END AS rank,
+           lag(score) OVER w AS prior_score,
+           lag(grade) OVER w AS prior_grade
+    FROM lettered l
+    WINDOW w AS (PARTITION BY methodology, state ORDER BY year)
+)
+SELECT methodology, version, state, year::INTEGER AS year, score, max_score, coded_max, percent, grade,
+       rank::INTEGER AS rank,
+       score - prior_score AS score_change,
+       prior_grade, coverage, points_within_reach
+FROM ranked r
+ORDER BY methodology, year, state
+"""
+
+
+def letter_steps_sql() -> str:
+    """Letters as numbers (A = 5 … F = 1) so grade_change is +1 for one letter better."""
+    return "CASE {col} WHEN 'A' THEN 5 WHEN 'B' THEN 4 WHEN 'C' THEN 3 WHEN 'D' THEN 2 WHEN 'F' THEN 1 END"
+
+
+def grade_states(con: duckdb.DuckDBPyConnection, criterion_scores: pd.DataFrame,
+                 methodologies: list[Methodology]) -> pd.DataFrame:
+    """state_grades: one row per methodology × state × year."""
+    con.register("criterion_scores", criterion_scores)
+    con.register("methodologies", methodologies_frame(methodologies))
+    con.register("scales", scales_frame(methodologies))
+    try:
+        steps = letter_steps_sql()
+        frame = con.execute(
+            f"""
+            WITH g AS ({GRADES_SQL})
+            SELECT methodology, version, state, year, score, max_score, coded_max, percent, grade, rank,
+                   score_change,
+                   ({steps.format(col='grade')}) - ({steps.format(col='prior_grade')}) AS grade_change,
+                   prior_grade, coverage, points_within_reach
+            FROM g
+            ORDER BY methodology, year, state
+            """
+        ).df()
+    finally:
+        for name in ("criterion_scores", "methodologies", "scales"):
+            con.unregister(name)
+    return frame
+
+
+def sensitivity_weights(criteria: pd.DataFrame, draws: int = 200, spread: float = 0.25,
+                        seed: int = 20111201) -> pd.DataFrame:
+    """`draws` random multipliers in [1 - spread, 1 + spread] per criterion (fixed seed)."""
+    rng = np.random.default_rng(seed)
+    n = len(criteria)
+    mult = rng.uniform(1 - spread, 1 + spread, size=(draws, n))
+    return pd.DataFrame({
+        "methodology": np.tile(criteria["methodology"].to_numpy(), draws),
+        "criterion_id": np.tile(criteria["criterion_id"].to_numpy(), draws),
+        "draw": np.repeat(np.arange(draws), n),
+        "multiplier": mult.reshape(-1),
+    })
+
+
+def grade_sensitivity(con: duckdb.DuckDBPyConnection, criterion_scores: pd.DataFrame,
+                      state_grades: pd.DataFrame, methodologies: list[Methodology],
+                      draws: int = 200, spread: float = 0.25) -> pd.DataFrame:
+    """For each graded state-year: the share of random re-weightings (each criterion's points
+    × U(1 ± spread), fixed seed) under which the letter grade stays the same."""
+    weights = sensitivity_weights(criteria_frame(methodologies), draws, spread)
+    for name, frame in (("criterion_scores", criterion_scores), ("state_grades", state_grades),
+                        ("weights", weights), ("scales", scales_frame(methodologies))):
+        con.register(name, frame)
+    try:
+        return con.execute(
+            """
+            WITH perturbed AS (
+                SELECT s.methodology, s.state, s.year, w.draw,
+                       sum(COALESCE(s.credit, 0) * s.points_possible * w.multiplier) AS score,
+                       sum(s.points_possible * w.multiplier) FILTER (s.status <> 'not_coded') AS coded_max
+                FROM criterion_scores s
+                JOIN weights w USING (methodology, criterion_id)
+                GROUP BY ALL
+            ),
+            lettered AS (
+                SELECT p.*, COALESCE((SELECT sc.grade FROM scales sc
+                                      WHERE sc.methodology = p.methodology
+                                        AND 100 * p.score / p.coded_max >= sc.min_percent
+                                      ORDER BY sc.min_percent DESC LIMIT 1), 'F') AS grade
+                FROM perturbed p WHERE p.coded_max > 0
+            )
+            SELECT g.methodology, g.version, g.state, g.year, g.grade,
+                   count(*)::INTEGER AS draws,
+                   round(avg(CASE WHEN l.grade = g.grade THEN 1.0 ELSE 0.0 END), 4) AS share_same_grade,
+                   min(l.grade) AS best_grade_seen,
+                   max(l.grade) AS worst_grade_seen
+            FROM state_grades g
+            JOIN lettered l USING (methodology, state, year)
+            WHERE g.grade IS NOT NULL
+            GROUP BY ALL
+            ORDER BY g.methodology, g.year, g.state
+            """
+        ).df()
+    finally:
+        for name in ("criterion_scores", "state_grades", "weights", "scales"):
+            con.unregister(name)
+
+
+def published_comparison(con: duckdb.DuckDBPyConnection, state_grades: pd.DataFrame,
+                         published: pd.DataFrame, methodologies: list[Methodology]) -> pd.DataFrame:
+    """Our grades beside published ones, where the methodology says which published framework
+    and section it compares with and the years match. Never mixed into our grades."""
+    con.register("state_grades", state_grades)
+    con.register("published", published)
+    con.register("methodologies", methodologies_frame(methodologies))
+    try:
+        return con.execute(
+            """
+            SELECT g.methodology, g.state, g.year, p.framework, p.section,
+                   g.score AS our_score, g.coded_max AS our_coded_max, g.percent AS our_percent,
+                   g.grade AS our_grade, g.coverage AS our_coverage,
+                   p.score AS published_score, p.max_score AS published_max_score,
+                   round(100 * p.score / p.max_score, 6) AS published_percent,
+                   p.grade AS published_grade,
+                   CASE WHEN g.grade IS NOT NULL AND p.grade IS NOT NULL THEN g.grade = p.grade END AS grade_agrees,
+                   round(g.percent - 100 * p.score / p.max_score, 6) AS percent_difference,
+                   p.source_url AS published_source_url
+            FROM state_grades g
+            JOIN methodologies m ON m.methodology = g.methodology
+            JOIN published p ON p.framework = m.compare_framework AND p.section = m.compare_section
+                            AND p.year = g.year AND p.state = g.state
+            ORDER BY g.methodology, g.year, g.state, p.source_url
+            """
+        ).df()
+    finally:
+        for name in ("state_grades", "published", "methodologies"):
+            con.unregister(name)
