@@ -68,3 +68,13 @@ def state_year_facts(staged: dict[str, pd.DataFrame], cal: pd.DataFrame) -> pd.D
         con.close()
     facts["as_of"] = pd.to_datetime(facts["as_of"]).dt.date
     return facts
+
+
+def coverage(facts: pd.DataFrame) -> pd.DataFrame:
+    """coverage: state × topic × year → verified / coded / not_coded."""
+    con = duckdb.connect()
+    try:
+        con.register("state_year_facts", facts)
+        return con.execute((SQL_DIR / "coverage.sql").read_text(encoding="utf-8")).df()
+    finally:
+        con.close()

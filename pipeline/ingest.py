@@ -52,7 +52,11 @@ class IngestResult:
 
     @property
     def rows_rejected(self) -> int:
-        return int(self.rejected["line"].nunique()) if len(self.rejected) else 0
+        """Input units rejected: rows of a CSV (one per line), whole files of a folder."""
+        if not len(self.rejected):
+            return 0
+        return int(self.rejected[["file", "line"] if self.file.endswith(".csv") else ["file"]]
+                   .drop_duplicates().shape[0])
 
 
 # --- reading ---------------------------------------------------------------------------------

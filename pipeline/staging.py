@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.ingest import IngestResult, empty_rejected, ingest_table
+import json
+
+from pipeline.ingest import REJECTED_COLUMNS, IngestResult, empty_rejected, ingest_table
+from pipeline.scorecards import Methodology, Problem, load_methodologies
 from pipeline.warehouse import TableOut, catalog_table, staged_tables
 
 # Raw tables, in the order they must be read (buyer offenses resolve through felony classes).
@@ -54,9 +57,31 @@ def ingest_summary(results: list[IngestResult]) -> pd.DataFrame:
     )
 
 
+def scorecard_result(methodologies: list[Methodology], problems: list[Problem], files_read: int) -> IngestResult:
+    """Scorecard files as an ingest result: each accepted file is a row of `accepted`; each
+    problem of a rejected file is a rejected_rows record (line = its line in the YAML)."""
+    records = [
+        {"file": p.file, "line": p.line or 1, "column": p.where or None, "value": None,
+         "rule": "scorecard", "message": str(p), "record": json.dumps({"file": p.file})}
+        for p in problems
+    ]
+    rejected = pd.DataFrame(records, columns=REJECTED_COLUMNS) if records else empty_rejected()
+    rejected["line"] = rejected["line"].astype("Int64")
+    accepted = pd.DataFrame({"file": [m.file for m in methodologies],
+                             "methodology": [m.id for m in methodologies]})
+    return IngestResult("scorecards", "data/raw/scorecards", files_read, accepted, rejected)
+
+
+def ingest_scorecards(raw_dir: Path) -> tuple[list[Methodology], IngestResult]:
+    folder = Path(raw_dir) / "scorecards"
+    files = sorted(folder.glob("*.y*ml")) if folder.is_dir() else []
+    methodologies, problems = load_methodologies(folder)
+    return methodologies, scorecard_result(methodologies, problems, len(files))
+
+
 def staged_outputs(results: dict[str, IngestResult]) -> list[TableOut]:
     """The staged tables plus rejected_rows and ingest_summary, ready to publish."""
-    outs = staged_tables({name: r.accepted for name, r in results.items()})
+    outs = staged_tables({name: r.accepted for name, r in results.items() if name in RAW_TABLES})
     rs = list(results.values())
     outs.append(catalog_table("rejected_rows", rejected_rows(rs)))
     outs.append(catalog_table("ingest_summary", ingest_summary(rs)))
