@@ -2,13 +2,14 @@
 
 import dagster as dg
 
-from pipeline.defs.ingest.assets import raw_assets
+from pipeline.defs.grading.assets import grading_assets
+from pipeline.defs.ingest.assets import raw_assets, raw_scorecards
 from pipeline.defs.ingest.checks import accounting_checks
 from pipeline.defs.publish.assets import warehouse
 from pipeline.defs.resources import ProjectPaths
 from pipeline.progress import progress_logger
 
-all_assets = [*raw_assets, warehouse]
+all_assets = [*raw_assets, raw_scorecards, *grading_assets, warehouse]
 all_checks = [*accounting_checks]
 
 build_everything = dg.define_asset_job(

@@ -42,12 +42,34 @@ def calendar(first_year: int, last_year: int, assessment_dates: list[tuple[int, 
     return frame
 
 
+def calendar_for(methodologies, last_year: int | None = None) -> pd.DataFrame:
+    """The calendar the methodologies need: their assessment dates, from the earliest first
+    year to `last_year` (default: through_year())."""
+    dates = [(m.assessment_month, m.assessment_day) for m in methodologies] or [(8, 1)]
+    first = min([m.first_year for m in methodologies] or [2011])
+    return calendar(first, last_year or through_year(), dates)
+
+
 def evidence_columns(group: str) -> list[str]:
     return [f"{group}_{suffix}" for suffix in EVIDENCE_SUFFIXES]
 
 
 def fact_columns() -> list[str]:
     return list(load_facts())
+
+
+EVIDENCE_GROUPS = ("buyer", "mistake_of_age_buyer", "mistake_of_age_trafficking", "felony_classes")
+
+
+def fact_column_comments() -> dict[str, str]:
+    """Descriptions of the fact and evidence columns of state_year_facts."""
+    comments = {name: f"{fact.description} ({fact.type})" for name, fact in load_facts().items()}
+    for group in EVIDENCE_GROUPS:
+        label = group.replace("_", " ")
+        comments[f"{group}_citation"] = f"Citations of the {label} rows in force."
+        comments[f"{group}_source_url"] = f"Where the {label} rows were read."
+        comments[f"{group}_verified"] = f"Whether every {label} row in force was read in statute text."
+    return comments
 
 
 def compute_facts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -284,3 +284,27 @@ def published_comparison(con: duckdb.DuckDBPyConnection, state_grades: pd.DataFr
     finally:
         for name in ("state_grades", "published", "methodologies"):
             con.unregister(name)
+
+
+def published_agreement(comparison: pd.DataFrame) -> pd.DataFrame:
+    """Per methodology × framework × section × year: how often our letters agree with the
+    published ones, and how far the percents are apart."""
+    con = duckdb.connect()
+    try:
+        con.register("c", comparison)
+        return con.execute(
+            """
+            SELECT methodology, framework, section, year::INTEGER AS year,
+                   count(*)::INTEGER AS comparisons,
+                   count(grade_agrees)::INTEGER AS letter_comparisons,
+                   round(avg(grade_agrees::INTEGER), 4) AS letter_agreement,
+                   round(avg(abs(percent_difference)), 4) AS mean_abs_percent_difference,
+                   CASE WHEN count(percent_difference) >= 3
+                        THEN round(corr(our_percent, published_percent), 4) END AS percent_correlation
+            FROM c
+            GROUP BY ALL
+            ORDER BY methodology, framework, section, year
+            """
+        ).df()
+    finally:
+        con.close()

@@ -5,11 +5,11 @@ Plain functions the Dagster assets and the tests both call.
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-
-import json
 
 from pipeline.ingest import REJECTED_COLUMNS, IngestResult, empty_rejected, ingest_table
 from pipeline.scorecards import Methodology, Problem, load_methodologies
@@ -72,11 +72,19 @@ def scorecard_result(methodologies: list[Methodology], problems: list[Problem], 
     return IngestResult("scorecards", "data/raw/scorecards", files_read, accepted, rejected)
 
 
-def ingest_scorecards(raw_dir: Path) -> tuple[list[Methodology], IngestResult]:
+@dataclass
+class Scorecards:
+    """The methodologies that loaded, and the accounting of the scorecard files."""
+
+    methodologies: list[Methodology]
+    ingest: IngestResult
+
+
+def ingest_scorecards(raw_dir: Path) -> Scorecards:
     folder = Path(raw_dir) / "scorecards"
     files = sorted(folder.glob("*.y*ml")) if folder.is_dir() else []
     methodologies, problems = load_methodologies(folder)
-    return methodologies, scorecard_result(methodologies, problems, len(files))
+    return Scorecards(methodologies, scorecard_result(methodologies, problems, len(files)))
 
 
 def staged_outputs(results: dict[str, IngestResult]) -> list[TableOut]:

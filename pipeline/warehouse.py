@@ -50,14 +50,15 @@ def load_catalog() -> dict:
         return yaml.safe_load(f)
 
 
-def catalog_table(name: str, frame: pd.DataFrame, **kw) -> TableOut:
+def catalog_table(name: str, frame: pd.DataFrame, extra_comments: dict[str, str] | None = None,
+                  **kw) -> TableOut:
     entry = load_catalog()[name]
     return TableOut(
         name=name,
         frame=frame,
         grain=entry["grain"],
         description=" ".join(entry.get("description", "").split()),
-        column_comments=entry.get("columns", {}),
+        column_comments=entry.get("columns", {}) | (extra_comments or {}),
         **kw,
     )
 
@@ -93,9 +94,12 @@ def _write_table(con: duckdb.DuckDBPyConnection, t: TableOut) -> None:
     con.register("_incoming", t.frame)
     try:
         cols = list(t.frame.columns)
+        inferred = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE _incoming)").fetchall())
+        # A column with no values has no type to infer: such columns hold text here.
+        types = {c: "VARCHAR" for c, kind in inferred.items() if kind == '"NULL"' or kind == "NULL"}
+        types |= t.column_types
         select = ", ".join(
-            f"CAST({_q(c)} AS {t.column_types[c]}) AS {_q(c)}" if c in t.column_types else _q(c)
-            for c in cols
+            f"CAST({_q(c)} AS {types[c]}) AS {_q(c)}" if c in types else _q(c) for c in cols
         )
         con.execute(f"CREATE TABLE {_q(t.name)} AS SELECT {select} FROM _incoming")
     finally:

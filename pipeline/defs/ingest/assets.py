@@ -7,7 +7,7 @@ from pipeline.contract import load_contract
 from pipeline.defs.metadata import preview, schema
 from pipeline.defs.resources import ProjectPaths
 from pipeline.ingest import IngestResult, InputFileError
-from pipeline.staging import RAW_TABLES, ingest_raw
+from pipeline.staging import RAW_TABLES, Scorecards, ingest_raw, ingest_scorecards
 
 
 def _ingest(context: dg.AssetExecutionContext, paths: ProjectPaths, name: str,
@@ -59,3 +59,31 @@ def raw_asset(name: str) -> dg.AssetsDefinition:
 
 
 raw_assets = [raw_asset(name) for name in RAW_TABLES]
+
+
+@dg.asset(
+    group_name="raw",
+    kinds={"yaml"},
+    tags={"stage": "raw"},
+    description="data/raw/scorecards/*.yaml, loaded safely and validated, rules compiled. Grain: one "
+    "methodology per file. A file with problems is skipped (its problems go to rejected_rows with file, "
+    "line and place); the others are graded.",
+)
+def raw_scorecards(context: dg.AssetExecutionContext, paths: ProjectPaths) -> dg.Output[Scorecards]:
+    cards = ingest_scorecards(paths.raw_path)
+    result = cards.ingest
+    context.log.info(
+        f"{result.file}: {result.rows_read} methodology files, {len(cards.methodologies)} loaded "
+        f"({', '.join(m.id for m in cards.methodologies) or 'none'}), {result.rows_rejected} rejected"
+    )
+    for message in result.rejected["message"].head(20):
+        context.log.warning(message)
+    return dg.Output(cards, metadata={
+        "dagster/row_count": len(cards.methodologies),
+        "files_read": result.rows_read,
+        "files_rejected": result.rows_rejected,
+        "methodologies": dg.MetadataValue.md(
+            "\n".join(f"- **{m.id}** v{m.version}: {m.title} ({m.max_score:g} points, "
+                      f"{len(m.criteria)} criteria)" for m in cards.methodologies) or "_none_"),
+        "rejections": preview(result.rejected[["line", "column", "message"]], rows=20),
+    })

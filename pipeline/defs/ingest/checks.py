@@ -3,8 +3,7 @@
 
 import dagster as dg
 
-from pipeline.ingest import IngestResult
-from pipeline.staging import RAW_TABLES
+from pipeline.staging import RAW_TABLES, Scorecards
 
 
 def accounting_check(name: str) -> dg.AssetChecksDefinition:
@@ -14,7 +13,8 @@ def accounting_check(name: str) -> dg.AssetChecksDefinition:
         blocking=True,
         description="Every row read is either accepted or in rejected_rows: accepted + rejected = read.",
     )
-    def _check(result: IngestResult) -> dg.AssetCheckResult:
+    def _check(value) -> dg.AssetCheckResult:
+        result = value.ingest if isinstance(value, Scorecards) else value
         accepted, rejected = len(result.accepted), result.rows_rejected
         return dg.AssetCheckResult(
             passed=accepted + rejected == result.rows_read,
@@ -24,4 +24,4 @@ def accounting_check(name: str) -> dg.AssetChecksDefinition:
     return _check
 
 
-accounting_checks = [accounting_check(name) for name in RAW_TABLES]
+accounting_checks = [accounting_check(name) for name in (*RAW_TABLES, "scorecards")]
