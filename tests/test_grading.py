@@ -1,0 +1,164 @@
+"""Grades on the fixture dataset, checked against values computed by hand.
+
+Fixture methodology (tests/fixtures/raw/scorecards/fixture_card.yaml), 10 points, 1 August:
+  felony 4 (buyer_is_felony) · prison 4 (>= 20 years: 1, >= 8: 0.5) · mistake of age 2
+  (prohibited: 1, limited: 0.5). Letters A >= 90, B >= 80, C >= 70, D >= 60, else F.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pytest
+
+from conftest import FIXTURE_RAW
+from pipeline.facts import calendar_for, state_year_facts
+from pipeline.grading import grade_sensitivity, grade_states, published_comparison, score_criteria
+from pipeline.staging import ingest_all, ingest_scorecards
+
+
+@pytest.fixture(scope="module")
+def graded():
+    results = ingest_all(FIXTURE_RAW)
+    cards = ingest_scorecards(FIXTURE_RAW)
+    staged = {k: results[k].accepted for k in ("felony_classes", "buyer_offenses", "mistake_of_age")}
+    facts = state_year_facts(staged, calendar_for(cards.methodologies, last_year=2024))
+    with duckdb.connect() as con:
+        con.register("state_year_facts", facts)
+        scores = score_criteria(con, cards.methodologies)
+        grades = grade_states(con, scores, cards.methodologies)
+        sens = grade_sensitivity(con, scores, grades, cards.methodologies)
+        comparison = published_comparison(con, grades, results["published_grades"].accepted, cards.methodologies)
+    return {"facts": facts, "scores": scores, "grades": grades, "sensitivity": sens,
+            "comparison": comparison, "methodologies": cards.methodologies}
+
+
+def grade(graded, state, year) -> pd.Series:
+    g = graded["grades"]
+    return g[(g.state == state) & (g.year == year)].iloc[0]
+
+
+def status(graded, state, year, criterion) -> tuple[str, float]:
+    s = graded["scores"]
+    row = s[(s.state == state) & (s.year == year) & (s.criterion_id == criterion)].iloc[0]
+    return row["status"], row["points_awarded"]
+
+
+def test_every_state_is_graded_for_every_year_from_the_first_year(graded):
+    g = graded["grades"]
+    assert len(g) == 51 * (2024 - 2012 + 1)
+    assert g.groupby("state")["year"].agg(["min", "max"]).drop_duplicates().values.tolist() == [[2012, 2024]]
+    assert len(graded["scores"]) == len(g) * 3
+
+
+def test_class_resolved_penalty_before_a_mid_year_change(graded):
+    # TX: third-degree felony (2-10 years) resolved through felony_classes → prison tier 0.5.
+    assert status(graded, "TX", 2021, "prison") == ("partial", 2.0)
+    row = grade(graded, "TX", 2021)
+    assert (row.score, row.coded_max, row.percent, row.grade) == (8.0, 10.0, 80.0, "B")
+
+
+def test_a_law_effective_after_the_assessment_date_counts_from_the_next_year(graded):
+    # 43.021 (first degree, life) takes effect 2021-09-01, after 1 August 2021.
+    assert status(graded, "TX", 2022, "prison") == ("met", 4.0)
+    row = grade(graded, "TX", 2022)
+    assert (row.score, row.percent, row.grade, row.score_change, row.grade_change) == (10.0, 100.0, "A", 2.0, 1)
+    facts = graded["facts"]
+    assert facts[(facts.state == "TX") & (facts.year == 2022)]["buyer_max_prison_years"].iloc[0] == float("inf")
+
+
+def test_a_change_effective_before_the_assessment_date_counts_that_year(graded):
+    # IN: Class C (8 years) until 2014-07-01, Level 5 (6 years) after; 1 August 2014 sees Level 5.
+    assert grade(graded, "IN", 2013)[["score", "grade"]].tolist() == [6.0, "D"]
+    row = grade(graded, "IN", 2014)
+    assert (row.score, row.percent, row.grade, row.grade_change, row.prior_grade) == (4.0, 40.0, "F", -1, "D")
+    assert status(graded, "IN", 2014, "prison") == ("unmet", 0.0)
+
+
+def test_a_repealed_defense_bar_stops_counting(graded):
+    # AK: mistake-of-age bar until 2016-03-01, then the statute is silent.
+    assert status(graded, "AK", 2015, "no_mistake_of_age") == ("met", 2.0)
+    assert status(graded, "AK", 2016, "no_mistake_of_age") == ("unmet", 0.0)
+    assert grade(graded, "AK", 2015)[["score", "grade"]].tolist() == [6.0, "D"]
+    assert grade(graded, "AK", 2016)[["score", "grade"]].tolist() == [4.0, "F"]
+
+
+def test_not_coded_topics_earn_nothing_leave_the_maximum_and_are_never_an_f(graded):
+    # KS: buyer offense repealed 2015-01-01 with nothing coded after; no mistake-of-age row.
+    assert status(graded, "KS", 2014, "no_mistake_of_age") == ("not_coded", 0.0)
+    row = grade(graded, "KS", 2014)
+    # felony 4 + prison 12 years → 0.5 × 4 = 2: 6 of 8 coded points = 75% (coverage 0.8)
+    assert (row.score, row.coded_max, row.percent, row.grade, row.coverage) == (6.0, 8.0, 75.0, "C", 0.8)
+    after = grade(graded, "KS", 2015)
+    assert after.coded_max == 0 and pd.isna(after.grade) and pd.isna(after.percent)
+    assert set(graded["scores"].query("state == 'KS' and year == 2015")["status"]) == {"not_coded"}
+    nothing = grade(graded, "WY", 2020)
+    assert pd.isna(nothing.grade) and nothing.coverage == 0
+
+
+def test_ranks_share_ties_and_skip_ungraded_states(graded):
+    g = graded["grades"]
+    y = g[(g.year == 2013)].set_index("state")
+    # 2013: TX 80 (B), AK 60 (D), IN 60 (D), KS 75 (C)
+    assert y.loc["TX", "rank"] == 1 and y.loc["KS", "rank"] == 2
+    assert y.loc["AK", "rank"] == y.loc["IN", "rank"] == 3
+    assert y["rank"].isna().sum() == 51 - 4
+
+
+def test_points_within_reach_counts_unmet_and_the_rest_of_partial(graded):
+    assert grade(graded, "TX", 2021).points_within_reach == 2.0  # half of prison
+    assert grade(graded, "IN", 2014).points_within_reach == 6.0  # prison 4 + mistake of age 2
+    assert grade(graded, "KS", 2014).points_within_reach == 2.0
+
+
+def test_criterion_scores_carry_the_citations_behind_them(graded):
+    s = graded["scores"]
+    row = s[(s.state == "TX") & (s.year == 2022) & (s.criterion_id == "prison")].iloc[0]
+    assert row.citation == "Fixture § 12.32; Fixture § 43.021"
+    assert "https://example.org/tx/43.021" in row.source_url
+    assert bool(row.verified) is True
+    moa = s[(s.state == "AK") & (s.year == 2015) & (s.criterion_id == "no_mistake_of_age")].iloc[0]
+    assert moa.citation == "Fixture § 11.66.140" and bool(moa.verified) is False
+
+
+def test_sensitivity_is_one_for_a_perfect_score_and_between_zero_and_one(graded):
+    s = graded["sensitivity"].set_index(["state", "year"])
+    assert s.loc[("TX", 2022), "share_same_grade"] == 1.0  # 100% is an A under any weights
+    assert s["share_same_grade"].between(0, 1).all()
+    assert (s["draws"] == 200).all()
+
+
+def test_sensitivity_is_reproducible(graded):
+    with duckdb.connect() as con:
+        again = grade_sensitivity(con, graded["scores"], graded["grades"], graded["methodologies"])
+    pd.testing.assert_frame_equal(again, graded["sensitivity"])
+
+
+def test_published_grades_only_sit_beside_ours_when_the_methodology_compares(graded):
+    # fixture_card has no compare_with: no comparison, and published rows never change grades.
+    assert graded["comparison"].empty
+
+
+def test_a_comparing_methodology_sits_beside_the_published_section(graded, tmp_path):
+    card = (FIXTURE_RAW / "scorecards" / "fixture_card.yaml").read_text()
+    folder = tmp_path / "scorecards"
+    folder.mkdir()
+    (folder / "compare_card.yaml").write_text(
+        card.replace("id: fixture_card", "id: compare_card")
+        + "compare_with: {framework: pic, section: demand}\n"
+    )
+    cards = ingest_scorecards(tmp_path)
+    results = ingest_all(FIXTURE_RAW)
+    with duckdb.connect() as con:
+        con.register("state_year_facts", graded["facts"])
+        scores = score_criteria(con, cards.methodologies)
+        grades = grade_states(con, scores, cards.methodologies)
+        comparison = published_comparison(con, grades, results["published_grades"].accepted, cards.methodologies)
+    # fixture published row: TX 2019 pic demand 22.5 / 25 = 90%; ours TX 2019 = 8/10 = 80% (B)
+    assert len(comparison) == 1
+    row = comparison.iloc[0]
+    assert (row.state, row.year, row.our_percent, row.published_percent, row.percent_difference) == (
+        "TX", 2019, 80.0, 90.0, -10.0)
+    assert pd.isna(row.grade_agrees)
+    # the same criteria give the same grades: published rows never enter ours
+    pd.testing.assert_frame_equal(grades.drop(columns="methodology"), graded["grades"].drop(columns="methodology"))
