@@ -21,10 +21,14 @@ SQL_DIR = Path(__file__).with_name("sql")
 EVIDENCE_SUFFIXES = ("citation", "source_url", "verified")
 
 
-def through_year(today: dt.date | None = None) -> int:
-    """The last year graded: CSEC_THROUGH_YEAR, else the current year."""
+def through_year(assessment: tuple[int, int] = (8, 1), today: dt.date | None = None) -> int:
+    """The last year graded: CSEC_THROUGH_YEAR, else the latest year whose assessment date
+    has passed (a year is graded once its law on the assessment date is known)."""
     value = os.environ.get("CSEC_THROUGH_YEAR")
-    return int(value) if value else (today or dt.date.today()).year
+    if value:
+        return int(value)
+    today = today or dt.date.today()
+    return today.year if (today.month, today.day) >= assessment else today.year - 1
 
 
 def calendar(first_year: int, last_year: int, assessment_dates: list[tuple[int, int]],
@@ -47,7 +51,7 @@ def calendar_for(methodologies, last_year: int | None = None) -> pd.DataFrame:
     year to `last_year` (default: through_year())."""
     dates = [(m.assessment_month, m.assessment_day) for m in methodologies] or [(8, 1)]
     first = min([m.first_year for m in methodologies] or [2011])
-    return calendar(first, last_year or through_year(), dates)
+    return calendar(first, last_year or max(through_year(d) for d in dates), dates)
 
 
 def evidence_columns(group: str) -> list[str]:

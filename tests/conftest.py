@@ -59,11 +59,14 @@ def project_dirs(tmp_path: Path, raw_dir: Path, monkeypatch) -> dict[str, Path]:
         "warehouse": tmp_path / "processed" / "csec_law.duckdb",
         "exports": tmp_path / "processed" / "exports",
         "reports": tmp_path / "reports",
+        "readme": tmp_path / "README.md",
         "home": home,
     }
+    dirs["readme"].write_text("# Test readme\n", encoding="utf-8")
     monkeypatch.setenv("CSEC_RAW_DIR", str(dirs["raw"]))
     monkeypatch.setenv("CSEC_WAREHOUSE", str(dirs["warehouse"]))
     monkeypatch.setenv("CSEC_EXPORT_DIR", str(dirs["exports"]))
     monkeypatch.setenv("CSEC_REPORTS_DIR", str(dirs["reports"]))
+    monkeypatch.setenv("CSEC_README", str(dirs["readme"]))
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     return dirs

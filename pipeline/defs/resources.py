@@ -15,6 +15,7 @@ class ProjectPaths(dg.ConfigurableResource):
     warehouse: str
     export_dir: str
     reports_dir: str
+    readme: str
 
     @classmethod
     def from_settings(cls) -> "ProjectPaths":
@@ -23,6 +24,7 @@ class ProjectPaths(dg.ConfigurableResource):
             warehouse=setting("CSEC_WAREHOUSE"),
             export_dir=setting("CSEC_EXPORT_DIR"),
             reports_dir=setting("CSEC_REPORTS_DIR"),
+            readme=setting("CSEC_README"),
         )
 
     @property

@@ -1,0 +1,116 @@
+"""Documentation is a contract: the README's commands, queries and tables, and the codebook,
+must match what the code does."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import duckdb
+import pytest
+
+from conftest import REPO
+from pipeline.contract import load_contract
+from pipeline.definitions import build_definitions, execute_build
+from pipeline.defs.resources import ProjectPaths
+from pipeline.docs import COVERAGE_END, COVERAGE_START, coverage_summary, load_research_index, render_codebook
+from pipeline.facts import calendar_for, coverage, state_year_facts
+from pipeline.staging import ingest_all, ingest_scorecards
+
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def section(title: str) -> str:
+    m = re.search(rf"^## {re.escape(title)}\s*$", README, re.M)
+    assert m, f"README has no '## {title}' section"
+    rest = README[m.end():]
+    nxt = re.search(r"^## ", rest, re.M)
+    return rest[: nxt.start()] if nxt else rest
+
+
+def test_quick_start_has_exactly_two_commands_and_ci_runs_the_second():
+    blocks = re.findall(r"```(?:bash|sh)?\n(.*?)```", section("Quick start"), re.S)
+    assert len(blocks) == 2
+    build, tests = (b.strip() for b in blocks)
+    assert "pip install -e ." in build and "csec-grades build" in build and "DAGSTER_HOME=$PWD" in build
+    assert "'.[test]'" in tests and "pytest" in tests
+    assert tests in (REPO / ".ci" / "run").read_text()
+
+
+@pytest.fixture(scope="module")
+def shipped_warehouse(tmp_path_factory):
+    """The pipeline run on the shipped data, in a temporary folder."""
+    tmp = tmp_path_factory.mktemp("shipped")
+    raw = tmp / "raw"
+    shutil.copytree(REPO / "data" / "raw", raw)
+    home = tmp / "home"
+    home.mkdir()
+    shutil.copy(REPO / "dagster.yaml", home)
+    (tmp / "README.md").write_text(README)
+    paths = ProjectPaths(raw_dir=str(raw), warehouse=str(tmp / "w.duckdb"), export_dir=str(tmp / "exports"),
+                         reports_dir=str(tmp / "reports"), readme=str(tmp / "README.md"))
+    mp = pytest.MonkeyPatch()
+    mp.setenv("DAGSTER_HOME", str(home))
+    try:
+        result = execute_build(build_definitions(paths))
+    finally:
+        mp.undo()
+    assert result.success
+    return tmp / "w.duckdb"
+
+
+def test_every_readme_query_runs_on_the_built_warehouse(shipped_warehouse):
+    queries = re.findall(r"```sql\n(.*?)```", README, re.S)
+    assert len(queries) >= 6
+    with duckdb.connect(str(shipped_warehouse), read_only=True) as con:
+        for sql in queries:
+            con.execute(sql).fetchall()
+
+
+def test_every_warehouse_table_is_documented_in_the_readme(shipped_warehouse):
+    with duckdb.connect(str(shipped_warehouse), read_only=True) as con:
+        names = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
+    missing = [n for n in names if f"`{n}`" not in README]
+    assert missing == []
+
+
+def test_the_shipped_data_loads_without_rejections(shipped_warehouse):
+    with duckdb.connect(str(shipped_warehouse), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM rejected_rows").fetchone()[0] == 0
+        years = con.execute("SELECT min(year), count(DISTINCT state) FROM state_grades").fetchone()
+    assert years == (2011, 51)
+
+
+def shipped_coverage(year: int):
+    raw = REPO / "data" / "raw"
+    results = ingest_all(raw)
+    cards = ingest_scorecards(raw)
+    staged = {k: results[k].accepted for k in ("felony_classes", "buyer_offenses", "mistake_of_age")}
+    return coverage(state_year_facts(staged, calendar_for(cards.methodologies, last_year=year)))
+
+
+def test_the_codebook_and_readme_coverage_match_the_data():
+    committed = (REPO / "data" / "raw" / "CODEBOOK.md").read_text(encoding="utf-8")
+    year = int(re.search(r"^## Not coded in (\d{4})$", committed, re.M).group(1))
+    cov = shipped_coverage(year)
+    assert render_codebook(cov, load_research_index(REPO / "data" / "raw")) == committed, (
+        "data/raw/CODEBOOK.md is stale: run `csec-grades build`")
+    block = README.split(COVERAGE_START, 1)[1].split(COVERAGE_END, 1)[0].strip()
+    assert block == coverage_summary(cov), "README coverage is stale: run `csec-grades build`"
+
+
+def test_the_codebook_documents_every_contract_column():
+    committed = (REPO / "data" / "raw" / "CODEBOOK.md").read_text(encoding="utf-8")
+    for table in load_contract().tables.values():
+        assert f"### `data/raw/{table.path}`" in committed
+        for column in table.columns:
+            assert f"| `{column.name}` |" in committed
+
+
+def test_every_statute_row_is_cited_and_dated():
+    results = ingest_all(REPO / "data" / "raw")
+    for name in ("felony_classes", "buyer_offenses", "mistake_of_age"):
+        frame = results[name].accepted
+        assert len(frame) > 0
+        assert frame["citation"].notna().all() and frame["source_url"].str.match(r"https?://").all()
+        assert frame["effective_from"].notna().all() and frame["excerpt"].notna().all()
