@@ -4,14 +4,14 @@ import dagster as dg
 
 from pipeline.defs.grading.assets import grading_assets
 from pipeline.defs.ingest.assets import raw_assets, raw_scorecards
-from pipeline.defs.ingest.checks import accounting_checks
+from pipeline.defs.ingest.checks import accounting_checks, excerpt_checks
 from pipeline.defs.publish.assets import warehouse
 from pipeline.defs.publish.docs import documentation
 from pipeline.defs.resources import ProjectPaths
 from pipeline.progress import progress_logger
 
 all_assets = [*raw_assets, raw_scorecards, *grading_assets, warehouse, documentation]
-all_checks = [*accounting_checks]
+all_checks = [*accounting_checks, *excerpt_checks]
 
 build_everything = dg.define_asset_job(
     "build_everything", selection=dg.AssetSelection.all(), description="Ingest, grade and publish everything."

@@ -75,6 +75,23 @@ def test_age_band_rule_rejects_a_band_that_ends_before_it_starts(raw_dir):
     assert list(result.rejected["line"]) == [2]
 
 
+def test_a_class_row_must_state_some_penalty(raw_dir):
+    rows = read_fixture_rows("felony_classes")
+    rows[0].update(max_prison_years="", life_max="false", max_fine_usd="")
+    write_table(raw_dir, "felony_classes", rows)
+    result = ingest_table(raw_dir, "felony_classes")
+    assert list(result.rejected["rule"]) == ["penalty_stated"]
+
+
+def test_a_published_grade_needs_a_score_or_a_grade(raw_dir):
+    rows = read_fixture_rows("published_grades")
+    rows[0].update(score="", grade="")
+    write_table(raw_dir, "published_grades", rows)
+    result = ingest_table(raw_dir, "published_grades")
+    assert list(result.rejected["rule"]) == ["score_or_grade"]
+    assert list(result.rejected["line"]) == [2]
+
+
 def test_all_problems_of_a_row_are_reported_at_once(raw_dir):
     rows = read_fixture_rows("felony_classes")
     rows[0].update(state="XX", level="crime", effective_from="2020-13-01")

@@ -1,9 +1,11 @@
-"""Checks on the raw assets: every row read is accounted for."""
+"""Checks on the raw assets: every row read is accounted for; excerpts support the coding."""
 
 
 import dagster as dg
 
-from pipeline.staging import RAW_TABLES, Scorecards
+from pipeline.defs.metadata import preview
+from pipeline.excerpts import check_excerpts
+from pipeline.staging import RAW_TABLES, STATUTE_TABLES, Scorecards
 
 
 def accounting_check(name: str) -> dg.AssetChecksDefinition:
@@ -25,3 +27,25 @@ def accounting_check(name: str) -> dg.AssetChecksDefinition:
 
 
 accounting_checks = [accounting_check(name) for name in (*RAW_TABLES, "scorecards")]
+
+
+def excerpt_check(name: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=f"raw_{name}",
+        name="excerpts_agree",
+        description="Each row's excerpt supports its coded class, prison terms, fine and defense; "
+        "rows whose coded values contradict their excerpt are listed (warning).",
+    )
+    def _check(result) -> dg.AssetCheckResult:
+        flags = check_excerpts(result.accepted, name)
+        return dg.AssetCheckResult(
+            passed=flags.empty,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"rows_checked": len(result.accepted), "contradictions": len(flags),
+                      "failing_values": preview(flags, rows=50)},
+        )
+
+    return _check
+
+
+excerpt_checks = [excerpt_check(name) for name in STATUTE_TABLES]
