@@ -137,11 +137,13 @@ def read_rows(path: Path, table: Table, shown: str) -> tuple[pd.DataFrame, list[
         if not cells or all(not c.strip() for c in cells):
             continue
         if len(cells) != len(header):
+            end = reader.line_num
+            span = f"; it runs from line {start} to {end}: check for an unclosed quote" if end > start else ""
             bad.append(
                 _rejection(
                     shown, start, None, f"{len(cells)} fields", "field_count",
-                    f"the row has {len(cells)} fields but the header has {len(header)}; "
-                    "quote values that contain commas",
+                    f"{shown}:{start}: row: the row has {len(cells)} fields but the header has {len(header)}; "
+                    f"quote values that contain commas{span}",
                     dict(zip(header, cells)) | ({"_extra": cells[len(header):]} if len(cells) > len(header) else {}),
                 )
             )

@@ -164,21 +164,33 @@ def intervals(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
 
 
 def overlapping_pairs(df: pd.DataFrame, key: list[str]) -> pd.DataFrame:
-    """Pairs of positional rows (`_row`, `_row_o`) whose intervals overlap under one key.
+    """Pairs of positional rows (`_row`, `_row_o`) whose intervals overlap under one key: each
+    overlapping row is paired with the earlier-starting row it overlaps (and vice versa).
 
-    Rows with unparseable dates take no part (their own date rule rejects them), nor do exact
-    repeats of an earlier row (the duplicate rule reports those).
+    Sort by key and start; a row overlaps an earlier one when it starts before the latest end
+    seen so far in its key (O(n log n), so a million rows stay cheap). Rows with unparseable
+    dates take no part (their own date rule rejects them), nor do exact repeats of an earlier
+    row (the duplicate rule reports those).
     """
     start, end = intervals(df)
-    frame = df[key].fillna("\x00").assign(_start=start, _end=end, _row=np.arange(len(df)))
+    frame = df[key].fillna("\x00").assign(_start=start.to_numpy(), _end=end.to_numpy(), _row=np.arange(len(df)))
     keep = start.notna().to_numpy() & duplicate_rows(df, list(df.columns)).to_numpy()
-    frame = frame[keep]
-    pairs = frame.merge(frame, on=key, suffixes=("", "_o"))
-    return pairs[
-        (pairs["_row"] != pairs["_row_o"])
-        & (pairs["_start"] < pairs["_end_o"])
-        & (pairs["_start_o"] < pairs["_end"])
-    ][["_row", "_row_o"]]
+    frame = frame[keep].sort_values([*key, "_start", "_row"], kind="stable").reset_index(drop=True)
+    if frame.empty:
+        return pd.DataFrame({"_row": pd.Series(dtype="int64"), "_row_o": pd.Series(dtype="int64")})
+    frame["_end_ns"] = frame["_end"].astype("int64")
+    frame["_pos"] = np.arange(len(frame), dtype="float64")
+    frame["_cummax"] = frame.groupby(key, sort=False)["_end_ns"].cummax()
+    best_end = frame.groupby(key, sort=False)["_cummax"].shift(1)
+    # the row holding the latest end so far, carried forward, then as seen by the next row
+    frame["_holder"] = frame["_pos"].where(frame["_end_ns"] == frame["_cummax"])
+    frame["_holder"] = frame.groupby(key, sort=False)["_holder"].ffill()
+    holder_prev = frame.groupby(key, sort=False)["_holder"].shift(1)
+    hit = best_end.notna() & (frame["_start"].astype("int64") < best_end)
+    rows = frame.loc[hit, "_row"].to_numpy()
+    partners = frame["_row"].to_numpy()[holder_prev[hit].astype("int64").to_numpy()] if hit.any() else np.array([], dtype="int64")
+    pairs = pd.DataFrame({"_row": np.concatenate([rows, partners]), "_row_o": np.concatenate([partners, rows])})
+    return pairs.drop_duplicates().reset_index(drop=True)
 
 
 def non_overlapping(df: pd.DataFrame, key: list[str]) -> pd.Series:

@@ -149,13 +149,40 @@ def publish_file(staging: Path, target: Path) -> None:
 
 
 def staging_path(target: Path, suffix: str = "") -> Path:
-    return target.with_name(f".staging-{uuid.uuid4().hex}{suffix or target.suffix}")
+    """A fresh staging file beside `target`, named for this process so a later run can tell
+    leftovers of a killed run from a run still in progress."""
+    return target.with_name(f".staging-{os.getpid()}-{uuid.uuid4().hex}{suffix or target.suffix}")
+
+
+def remove_stale_staging(directory: Path) -> list[Path]:
+    """Delete staging files left by processes that no longer run (e.g. a killed build)."""
+    removed = []
+    for path in Path(directory).glob(".staging-*"):
+        try:
+            pid = int(path.name.split("-")[1])
+        except (IndexError, ValueError):
+            continue
+        if pid != os.getpid() and not _alive(pid):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def publish_database(target: Path, tables: list[TableOut], views=None) -> Path:
     """Build the warehouse beside `target` and swap it in. Returns the published path."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_staging(target.parent)
     staging = staging_path(target)
     try:
         build_database(staging, tables, views)
@@ -182,6 +209,7 @@ def export_tables(directory: Path, tables: list[TableOut]) -> list[Path]:
     """Parquet and CSV copies of each exported table, each file swapped in atomically."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    remove_stale_staging(directory)
     written = []
     con = duckdb.connect()
     try:

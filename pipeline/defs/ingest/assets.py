@@ -66,12 +66,20 @@ raw_assets = [raw_asset(name) for name in RAW_TABLES]
     kinds={"yaml"},
     tags={"stage": "raw"},
     description="data/raw/scorecards/*.yaml, loaded safely and validated, rules compiled. Grain: one "
-    "methodology per file. A file with problems is skipped (its problems go to rejected_rows with file, "
-    "line and place); the others are graded.",
+    "methodology per file. A file with any problem stops the run with every problem listed (file, line, "
+    "place), so a typo never silently drops a methodology from the published warehouse.",
 )
 def raw_scorecards(context: dg.AssetExecutionContext, paths: ProjectPaths) -> dg.Output[Scorecards]:
     cards = ingest_scorecards(paths.raw_path)
     result = cards.ingest
+    if len(result.rejected):
+        files = sorted(set(result.rejected["file"]))
+        raise dg.Failure(
+            description=f"{', '.join(files)}: the methodology has problems; fix them and run again:\n"
+            + "\n".join(result.rejected["message"]),
+            metadata={"problems": preview(result.rejected[["file", "line", "column", "message"]], rows=50)},
+            allow_retries=False,
+        )
     context.log.info(
         f"{result.file}: {result.rows_read} methodology files, {len(cards.methodologies)} loaded "
         f"({', '.join(m.id for m in cards.methodologies) or 'none'}), {result.rows_rejected} rejected"
