@@ -10,6 +10,7 @@ import os
 import sys
 from pathlib import Path
 
+from pipeline.jurisdictions import USPS_CODES
 from pipeline.settings import PROJECT_ROOT, setting
 
 
@@ -30,8 +31,13 @@ def _build(args: argparse.Namespace) -> int:
         print(f"DAGSTER_HOME={home} has no dagster.yaml. Set DAGSTER_HOME to the repository root.",
               file=sys.stderr)
         return 2
-    print(f"Building from {setting('CSEC_RAW_DIR')} ...", file=sys.stderr)
-    result = execute_build(build_definitions())
+    state = args.state.upper() if args.state else None
+    if state and state not in USPS_CODES:
+        print(f"--state {args.state!r} is not a USPS code of the 50 states or DC (e.g. TX).", file=sys.stderr)
+        return 2
+    scope = f"state {state} (plus the national tables)" if state else "all 51 jurisdictions"
+    print(f"Building {scope} from {setting('CSEC_RAW_DIR')} ...", file=sys.stderr)
+    result = execute_build(build_definitions(), state=state)
     if not result.success:
         print("\nThe build failed; the previously published warehouse is unchanged.", file=sys.stderr)
         for event in result.all_events:
@@ -93,6 +99,8 @@ def parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("build", help="ingest, grade and publish everything (a Dagster run)")
     locations(b)
+    b.add_argument("--state", metavar="XX", help="rebuild one state's partition (e.g. TX) plus the national "
+                   "tables, reusing the other states' last results")
     b.set_defaults(func=_build)
     v = sub.add_parser("validate", help="check the raw files and list every rejected row")
     locations(v)

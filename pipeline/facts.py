@@ -46,12 +46,13 @@ def calendar(first_year: int, last_year: int, assessment_dates: list[tuple[int, 
     return frame
 
 
-def calendar_for(methodologies, last_year: int | None = None) -> pd.DataFrame:
+def calendar_for(methodologies, last_year: int | None = None,
+                 states: tuple[str, ...] | list[str] = USPS_CODES) -> pd.DataFrame:
     """The calendar the methodologies need: their assessment dates, from the earliest first
-    year to `last_year` (default: through_year())."""
+    year to `last_year` (default: through_year()), for `states` (default: all 51)."""
     dates = [(m.assessment_month, m.assessment_day) for m in methodologies] or [(8, 1)]
     first = min([m.first_year for m in methodologies] or [2011])
-    return calendar(first, last_year or max(through_year(d) for d in dates), dates)
+    return calendar(first, last_year or max(through_year(d) for d in dates), dates, tuple(states))
 
 
 def evidence_columns(group: str) -> list[str]:

@@ -242,7 +242,7 @@ def cast(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
     for c in table.columns:
         s = frame[c.name]
         if c.type == "date":
-            out[c.name] = parse_dates(s).astype("datetime64[s]")
+            out[c.name] = parse_dates(s)
         elif c.type == "number":
             out[c.name] = parse_numbers(s)
         elif c.type == "integer":

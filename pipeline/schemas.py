@@ -26,9 +26,12 @@ OPEN_END = pd.Timestamp("9999-12-31")
 # --- parsing helpers shared with ingest's casting: one definition of each type ---------------
 
 def parse_dates(s: pd.Series) -> pd.Series:
-    """ISO dates that exist on the calendar; anything else becomes NaT."""
+    """ISO dates that exist on the calendar; anything else becomes NaT. Already-typed dates
+    (staged frames) pass through. Second resolution, so 9999-12-31 fits."""
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return s.astype("datetime64[s]")
     text = s.where(s.astype("string").str.fullmatch(_DATE_RE).fillna(False).astype(bool))
-    return pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    return pd.to_datetime(text, format="%Y-%m-%d", errors="coerce").astype("datetime64[s]")
 
 
 def parse_numbers(s: pd.Series) -> pd.Series:
@@ -152,9 +155,15 @@ RULE_COLUMNS = {name: column for name, (column, _) in ROW_RULES.items()} | {
 
 # --- rules across rows -----------------------------------------------------------------------
 
+def _filled(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The columns as plain objects with missing cells marked, so any dtype compares."""
+    part = df[columns].astype(object)
+    return part.where(part.notna(), "\x00")
+
+
 def duplicate_rows(df: pd.DataFrame, columns: list[str]) -> pd.Series:
     """True for every row that is not an exact repeat of an earlier one."""
-    return ~df[columns].fillna("\x00").duplicated(keep="first")
+    return ~_filled(df, columns).duplicated(keep="first")
 
 
 def intervals(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
@@ -173,7 +182,7 @@ def overlapping_pairs(df: pd.DataFrame, key: list[str]) -> pd.DataFrame:
     row (the duplicate rule reports those).
     """
     start, end = intervals(df)
-    frame = df[key].fillna("\x00").assign(_start=start.to_numpy(), _end=end.to_numpy(), _row=np.arange(len(df)))
+    frame = _filled(df, key).assign(_start=start.to_numpy(), _end=end.to_numpy(), _row=np.arange(len(df)))
     keep = start.notna().to_numpy() & duplicate_rows(df, list(df.columns)).to_numpy()
     frame = frame[keep].sort_values([*key, "_start", "_row"], kind="stable").reset_index(drop=True)
     if frame.empty:

@@ -7,6 +7,7 @@ same code runs on a laptop, in CI or against a shared warehouse without changes.
 | CSEC_WAREHOUSE | data/processed/csec_law.duckdb (a DuckDB path; `md:` DSNs are passed through) |
 | CSEC_EXPORT_DIR | data/processed/exports |
 | CSEC_REPORTS_DIR | reports |
+| CSEC_WORK_DIR | data/processed/work (per-state intermediate results between runs) |
 | CSEC_README | README.md (its generated coverage block is refreshed by each build) |
 
 Relative paths are taken from the project root (the folder holding pyproject.toml).
@@ -25,6 +26,7 @@ DEFAULTS = {
     "CSEC_EXPORT_DIR": "data/processed/exports",
     "CSEC_REPORTS_DIR": "reports",
     "CSEC_README": "README.md",
+    "CSEC_WORK_DIR": "data/processed/work",
 }
 
 

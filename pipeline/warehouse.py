@@ -50,6 +50,12 @@ def load_catalog() -> dict:
         return yaml.safe_load(f)
 
 
+def catalog_description(name: str, extra: str = "") -> str:
+    """An asset description from the catalog: its grain first, then what it holds."""
+    entry = load_catalog()[name]
+    return f"Grain: {entry['grain']}. {' '.join(entry.get('description', '').split())} {extra}".strip()
+
+
 def catalog_table(name: str, frame: pd.DataFrame, extra_comments: dict[str, str] | None = None,
                   **kw) -> TableOut:
     entry = load_catalog()[name]
@@ -101,7 +107,7 @@ def _write_table(con: duckdb.DuckDBPyConnection, t: TableOut) -> None:
         select = ", ".join(
             f"CAST({_q(c)} AS {types[c]}) AS {_q(c)}" if c in types else _q(c) for c in cols
         )
-        con.execute(f"CREATE TABLE {_q(t.name)} AS SELECT {select} FROM _incoming")
+        con.execute(f"CREATE OR REPLACE TABLE {_q(t.name)} AS SELECT {select} FROM _incoming")
     finally:
         con.unregister("_incoming")
     # COMMENT ON takes no parameters: the text is quoted here (it comes from our own YAML).
@@ -116,21 +122,52 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def write_tables(con: duckdb.DuckDBPyConnection, tables: list[TableOut],
+                 views: dict[str, tuple[str, str]] | None = None) -> None:
+    """Create (or replace) `tables` and `views` ({name: (sql, comment)}) on a connection."""
+    for t in sorted(tables, key=lambda t: t.name):
+        _write_table(con, t)
+    for name, (sql, comment) in sorted((views or {}).items()):
+        con.execute(f"CREATE OR REPLACE VIEW {_q(name)} AS {sql}")
+        con.execute(f"COMMENT ON VIEW {_q(name)} IS {_literal(comment)}")
+
+
 def build_database(path: Path, tables: list[TableOut], views: dict[str, tuple[str, str]] | None = None) -> None:
-    """Create a fresh DuckDB file at `path` holding `tables` and `views` ({name: (sql, comment)})."""
+    """Create a fresh DuckDB file at `path` holding `tables` and `views`."""
     path = Path(path)
     for stale in (path, path.with_name(path.name + ".wal")):
         stale.unlink(missing_ok=True)
     con = duckdb.connect(str(path))
     try:
-        for t in sorted(tables, key=lambda t: t.name):
-            _write_table(con, t)
-        for name, (sql, comment) in sorted((views or {}).items()):
-            con.execute(f"CREATE VIEW {_q(name)} AS {sql}")
-            con.execute(f"COMMENT ON VIEW {_q(name)} IS {_literal(comment)}")
+        write_tables(con, tables, views)
         con.execute("CHECKPOINT")
     finally:
         con.close()
+
+
+def publish_to_connection(con: duckdb.DuckDBPyConnection, tables: list[TableOut], views=None) -> None:
+    """Publish into a shared database (e.g. MotherDuck) in one transaction: readers see the
+    old tables until COMMIT and the new ones after, never a mix."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        write_tables(con, tables, views)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def publish_warehouse(location: str, tables: list[TableOut], views=None) -> str:
+    """Publish to a DuckDB file (staging file + atomic rename) or, for an `md:` DSN, to a
+    MotherDuck database in one transaction. The location comes from configuration."""
+    if str(location).startswith("md:"):
+        con = duckdb.connect(str(location))
+        try:
+            publish_to_connection(con, tables, views)
+        finally:
+            con.close()
+        return str(location)
+    return str(publish_database(Path(location), tables, views))
 
 
 def _fsync(path: Path) -> None:

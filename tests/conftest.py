@@ -60,6 +60,7 @@ def project_dirs(tmp_path: Path, raw_dir: Path, monkeypatch) -> dict[str, Path]:
         "exports": tmp_path / "processed" / "exports",
         "reports": tmp_path / "reports",
         "readme": tmp_path / "README.md",
+        "work": tmp_path / "processed" / "work",
         "home": home,
     }
     dirs["readme"].write_text("# Test readme\n", encoding="utf-8")
@@ -68,5 +69,6 @@ def project_dirs(tmp_path: Path, raw_dir: Path, monkeypatch) -> dict[str, Path]:
     monkeypatch.setenv("CSEC_EXPORT_DIR", str(dirs["exports"]))
     monkeypatch.setenv("CSEC_REPORTS_DIR", str(dirs["reports"]))
     monkeypatch.setenv("CSEC_README", str(dirs["readme"]))
+    monkeypatch.setenv("CSEC_WORK_DIR", str(dirs["work"]))
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     return dirs

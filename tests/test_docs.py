@@ -48,7 +48,8 @@ def shipped_warehouse(tmp_path_factory):
     shutil.copy(REPO / "dagster.yaml", home)
     (tmp / "README.md").write_text(README)
     paths = ProjectPaths(raw_dir=str(raw), warehouse=str(tmp / "w.duckdb"), export_dir=str(tmp / "exports"),
-                         reports_dir=str(tmp / "reports"), readme=str(tmp / "README.md"))
+                         reports_dir=str(tmp / "reports"), readme=str(tmp / "README.md"),
+                         work_dir=str(tmp / "work"))
     mp = pytest.MonkeyPatch()
     mp.setenv("DAGSTER_HOME", str(home))
     try:

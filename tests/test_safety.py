@@ -120,3 +120,18 @@ def test_fuzzed_rows_are_accepted_or_rejected_never_crash(raw_dir, cells):
         return
     assert len(result.accepted) + result.rows_rejected == result.rows_read
     assert result.rejected["message"].str.startswith("data/raw/statutes/mistake_of_age.csv:").all()
+
+
+def test_publishing_to_a_shared_database_swaps_tables_in_one_transaction(tmp_path):
+    from pipeline.warehouse import publish_to_connection
+
+    path = tmp_path / "shared.duckdb"
+    with duckdb.connect(str(path)) as con:
+        publish_to_connection(con, [small_table(3)])
+        assert con.execute("SELECT count(*) FROM t").fetchone()[0] == 3
+        broken = TableOut("u", pd.DataFrame({"x": [1]}), "g", column_types={"x": "NOT_A_TYPE"})
+        with pytest.raises(duckdb.Error):
+            publish_to_connection(con, [small_table(7), broken])
+        assert con.execute("SELECT count(*) FROM t").fetchone()[0] == 3, "a failed publish changes nothing"
+        publish_to_connection(con, [small_table(7)])
+        assert con.execute("SELECT count(*) FROM t").fetchone()[0] == 7

@@ -16,6 +16,7 @@ class ProjectPaths(dg.ConfigurableResource):
     export_dir: str
     reports_dir: str
     readme: str
+    work_dir: str
 
     @classmethod
     def from_settings(cls) -> "ProjectPaths":
@@ -25,6 +26,7 @@ class ProjectPaths(dg.ConfigurableResource):
             export_dir=setting("CSEC_EXPORT_DIR"),
             reports_dir=setting("CSEC_REPORTS_DIR"),
             readme=setting("CSEC_README"),
+            work_dir=setting("CSEC_WORK_DIR"),
         )
 
     @property

@@ -7,7 +7,9 @@ import pandas as pd
 from pipeline import facts as facts_sql
 from pipeline import grading
 from pipeline.defs.metadata import markdown_table, preview, schema
+from pipeline.defs.partitions import state_partitions
 from pipeline.ingest import IngestResult
+from pipeline.warehouse import catalog_description
 from pipeline.staging import Scorecards
 
 
@@ -16,19 +18,24 @@ def _meta(frame: pd.DataFrame, **extra) -> dict:
             "preview": preview(frame), **extra}
 
 
+PER_STATE = dict(partitions_def=state_partitions, backfill_policy=dg.BackfillPolicy.single_run(),
+                 io_manager_key="state_io")
+
+
 @dg.asset(
     group_name="facts",
     kinds={"duckdb", "pandas"},
     tags={"stage": "facts"},
-    description="One row per state × year × assessment date: the law in force on each year's "
-    "assessment date, felony classes resolved to prison terms and fines, with the citations behind "
-    "each fact (pipeline/sql/state_year_facts.sql).",
+    description=catalog_description("state_year_facts", "Partitioned by state; computed by pipeline/sql/state_year_facts.sql."),
+    **PER_STATE,
 )
-def state_year_facts(raw_felony_classes: IngestResult, raw_buyer_offenses: IngestResult,
-                     raw_mistake_of_age: IngestResult, raw_scorecards: Scorecards) -> dg.Output[pd.DataFrame]:
+def state_year_facts(context: dg.AssetExecutionContext, raw_felony_classes: IngestResult,
+                     raw_buyer_offenses: IngestResult, raw_mistake_of_age: IngestResult,
+                     raw_scorecards: Scorecards) -> dg.Output[pd.DataFrame]:
     staged = {"felony_classes": raw_felony_classes.accepted, "buyer_offenses": raw_buyer_offenses.accepted,
               "mistake_of_age": raw_mistake_of_age.accepted}
-    facts = facts_sql.state_year_facts(staged, facts_sql.calendar_for(raw_scorecards.methodologies))
+    cal = facts_sql.calendar_for(raw_scorecards.methodologies, states=context.partition_keys)
+    facts = facts_sql.state_year_facts(staged, cal)
     coded = facts[["buyer_is_felony", "buyer_max_prison_years", "mistake_of_age_buyer"]].notna().mean()
     return dg.Output(facts, metadata=_meta(facts, **{f"coded share: {k}": float(v) for k, v in coded.items()}))
 
@@ -37,7 +44,7 @@ def state_year_facts(raw_felony_classes: IngestResult, raw_buyer_offenses: Inges
     group_name="facts",
     kinds={"duckdb", "pandas"},
     tags={"stage": "facts"},
-    description="One row per state × topic × year: verified, coded or not_coded.",
+    description=catalog_description("coverage"),
 )
 def coverage(state_year_facts: pd.DataFrame) -> dg.Output[pd.DataFrame]:
     cov = facts_sql.coverage(state_year_facts)
@@ -51,8 +58,8 @@ def coverage(state_year_facts: pd.DataFrame) -> dg.Output[pd.DataFrame]:
     group_name="graded",
     kinds={"duckdb", "pandas"},
     tags={"stage": "graded"},
-    description="One row per methodology × state × year × criterion: status (met, partial, unmet, "
-    "not_coded), points and the statutes behind them. Set-based SQL compiled from the rules.",
+    description=catalog_description("criterion_scores", "Set-based SQL compiled from the rules; partitioned by state."),
+    **PER_STATE,
 )
 def criterion_scores(state_year_facts: pd.DataFrame, raw_scorecards: Scorecards) -> dg.Output[pd.DataFrame]:
     with duckdb.connect() as con:
@@ -65,7 +72,7 @@ def criterion_scores(state_year_facts: pd.DataFrame, raw_scorecards: Scorecards)
     group_name="graded",
     kinds={"duckdb", "pandas"},
     tags={"stage": "graded"},
-    description="One row per methodology × state × year: score, percent, letter, rank, change.",
+    description=catalog_description("state_grades"),
 )
 def state_grades(criterion_scores: pd.DataFrame, raw_scorecards: Scorecards) -> dg.Output[pd.DataFrame]:
     with duckdb.connect() as con:
@@ -80,8 +87,7 @@ def state_grades(criterion_scores: pd.DataFrame, raw_scorecards: Scorecards) -> 
     group_name="graded",
     kinds={"duckdb", "pandas"},
     tags={"stage": "graded"},
-    description="One row per methodology × graded state × year: share of 200 random ±25% "
-    "re-weightings (fixed seed) that keep the letter grade.",
+    description=catalog_description("grade_sensitivity"),
 )
 def grade_sensitivity(criterion_scores: pd.DataFrame, state_grades: pd.DataFrame,
                       raw_scorecards: Scorecards) -> dg.Output[pd.DataFrame]:
@@ -94,7 +100,7 @@ def grade_sensitivity(criterion_scores: pd.DataFrame, state_grades: pd.DataFrame
     group_name="graded",
     kinds={"duckdb", "pandas"},
     tags={"stage": "graded"},
-    description="Our grades beside published ones where framework, section and year compare.",
+    description=catalog_description("published_comparison"),
 )
 def published_comparison(state_grades: pd.DataFrame, raw_published_grades: IngestResult,
                          raw_scorecards: Scorecards) -> dg.Output[pd.DataFrame]:

@@ -9,7 +9,7 @@ from pipeline.defs.resources import ProjectPaths
 from pipeline.facts import fact_column_comments
 from pipeline.grading import criteria_frame, methodologies_frame, published_agreement
 from pipeline.staging import RAW_TABLES, Scorecards, staged_outputs
-from pipeline.warehouse import catalog_table, export_tables, publish_database
+from pipeline.warehouse import catalog_table, export_tables, publish_warehouse
 
 GRADED = ("state_year_facts", "coverage", "criterion_scores", "state_grades", "grade_sensitivity",
           "published_comparison")
@@ -21,7 +21,7 @@ GRADED = ("state_year_facts", "coverage", "criterion_scores", "state_grades", "g
     tags={"stage": "published"},
     ins={f"raw_{name}": dg.AssetIn(f"raw_{name}") for name in (*RAW_TABLES, "scorecards")}
     | {name: dg.AssetIn(name) for name in GRADED},
-    description="The DuckDB warehouse: staged tables (one row per state × provision × effective "
+    description="Grain: one DuckDB file (and one Parquet + one CSV export per table). The warehouse: staged tables (one row per state × provision × effective "
     "interval), rejected_rows, ingest_summary, facts, coverage, methodologies, criteria and every "
     "graded table, built in a staging file and published by atomic rename; Parquet and CSV "
     "exports beside it.",
@@ -37,7 +37,7 @@ def warehouse(context: dg.AssetExecutionContext, paths: ProjectPaths, **inputs) 
     graded["criteria"] = criteria_frame(cards.methodologies)
     tables += [catalog_table(name, frame, fact_column_comments() if name == "state_year_facts" else None)
                for name, frame in graded.items()]
-    target = publish_database(Path(paths.warehouse), tables)
+    target = publish_warehouse(paths.warehouse, tables)
     exports = export_tables(Path(paths.export_dir), tables)
     context.log.info(f"published {target} ({len(tables)} tables) and {len(exports)} export files")
     return dg.MaterializeResult(

@@ -14,7 +14,7 @@ from pipeline.docs import (coverage_summary, load_research_index, render_codeboo
     group_name="published",
     kinds={"markdown"},
     tags={"stage": "published"},
-    description="data/raw/CODEBOOK.md (from the contract, the facts and coverage) and the coverage "
+    description="Grain: one codebook file and one README block. data/raw/CODEBOOK.md (from the contract, the facts and coverage) and the coverage "
     "summary block of the README, rewritten only when their content changes.",
 )
 def documentation(context: dg.AssetExecutionContext, paths: ProjectPaths,
