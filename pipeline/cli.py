@@ -37,7 +37,7 @@ def _build(args: argparse.Namespace) -> int:
         return 2
     scope = f"state {state} (plus the national tables)" if state else "all 51 jurisdictions"
     print(f"Building {scope} from {setting('CSEC_RAW_DIR')} ...", file=sys.stderr)
-    result = execute_build(build_definitions(), state=state)
+    result = execute_build(build_definitions(), state=state, reports=not args.no_reports)
     if not result.success:
         print("\nThe build failed; the previously published warehouse is unchanged.", file=sys.stderr)
         for event in result.all_events:
@@ -49,7 +49,8 @@ def _build(args: argparse.Namespace) -> int:
     print("\nDone.")
     print(f"  warehouse: {setting('CSEC_WAREHOUSE')}")
     print(f"  exports:   {setting('CSEC_EXPORT_DIR')}")
-    print(f"  reports:   {setting('CSEC_REPORTS_DIR')}")
+    if not args.no_reports:
+        print(f"  reports:   {setting('CSEC_REPORTS_DIR')}/index.html")
     return 0
 
 
@@ -99,6 +100,8 @@ def parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("build", help="ingest, grade and publish everything (a Dagster run)")
     locations(b)
+    b.add_argument("--no-reports", action="store_true",
+                   help="publish the warehouse and exports but do not render report cards")
     b.add_argument("--state", metavar="XX", help="rebuild one state's partition (e.g. TX) plus the national "
                    "tables, reusing the other states' last results")
     b.set_defaults(func=_build)

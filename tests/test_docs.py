@@ -53,7 +53,7 @@ def shipped_warehouse(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setenv("DAGSTER_HOME", str(home))
     try:
-        result = execute_build(build_definitions(paths))
+        result = execute_build(build_definitions(paths), reports=False)
     finally:
         mp.undo()
     assert result.success

@@ -37,7 +37,7 @@ def test_state_partitions_sensor_schedule_and_checks_exist():
 
 
 def test_one_state_partition_rebuilds_that_state_and_leaves_the_others(project_dirs):
-    assert cli_main(["build"]) == 0
+    assert cli_main(["build", "--no-reports"]) == 0
     with duckdb.connect(str(project_dirs["warehouse"]), read_only=True) as con:
         before = con.execute("SELECT * FROM criterion_scores ORDER BY ALL").df()
         ak_before = con.execute("SELECT score FROM state_grades WHERE state='AK' AND year=2020").fetchone()[0]
@@ -54,7 +54,7 @@ def test_one_state_partition_rebuilds_that_state_and_leaves_the_others(project_d
             r["defense"] = "allowed"
             r["excerpt"] = "the actor's belief is a defense"
     write_table(project_dirs["raw"], "mistake_of_age", tx)
-    assert cli_main(["build", "--state", "AK"]) == 0
+    assert cli_main(["build", "--no-reports", "--state", "AK"]) == 0
     with duckdb.connect(str(project_dirs["warehouse"]), read_only=True) as con:
         after = con.execute("SELECT * FROM criterion_scores ORDER BY ALL").df()
         ak_after = con.execute("SELECT score FROM state_grades WHERE state='AK' AND year=2020").fetchone()[0]
@@ -107,6 +107,6 @@ def test_plan_runs_escalates_to_a_full_build_for_methodologies_and_many_states(r
 def test_the_warehouse_location_comes_from_the_environment(project_dirs, tmp_path, monkeypatch):
     elsewhere = tmp_path / "elsewhere" / "grades.duckdb"
     monkeypatch.setenv("CSEC_WAREHOUSE", str(elsewhere))
-    result = execute_build(build_definitions())
+    result = execute_build(build_definitions(), reports=False)
     assert result.success
     assert elsewhere.exists() and not project_dirs["warehouse"].exists()

@@ -20,7 +20,7 @@ def run_build(dirs) -> dg.ExecuteInProcessResult:
     from pipeline.definitions import build_definitions
     from pipeline.defs.resources import ProjectPaths
 
-    return execute_build(build_definitions(ProjectPaths.from_settings()))
+    return execute_build(build_definitions(ProjectPaths.from_settings()), reports=False)
 
 
 def tables(path) -> dict[str, str]:
@@ -65,10 +65,10 @@ def test_full_build_publishes_staged_tables_rejections_and_exports(project_dirs)
 
 
 def test_a_file_level_error_fails_the_build_and_keeps_the_last_warehouse(project_dirs, capsys):
-    assert cli_main(["build"]) == 0
+    assert cli_main(["build", "--no-reports"]) == 0
     before = project_dirs["warehouse"].read_bytes()
     (project_dirs["raw"] / "statutes" / "mistake_of_age.csv").write_text("state;scope;defense\n")
-    assert cli_main(["build"]) == 1
+    assert cli_main(["build", "--no-reports"]) == 1
     err = capsys.readouterr().err
     assert "data/raw/statutes/mistake_of_age.csv: the header is one column separated by semicolons" in err
     assert "Traceback" not in err

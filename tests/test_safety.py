@@ -60,12 +60,12 @@ def test_killing_a_publish_leaves_the_last_build_and_the_next_run_succeeds(tmp_p
 
 
 def test_two_builds_of_the_same_inputs_give_identical_tables_and_exports(project_dirs, tmp_path):
-    assert cli_main(["build"]) == 0
+    assert cli_main(["build", "--no-reports"]) == 0
     first = {p.name: p.read_bytes() for p in project_dirs["exports"].iterdir()}
     with duckdb.connect(str(project_dirs["warehouse"]), read_only=True) as con:
         names = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall()]
         before = {n: con.execute(f'SELECT * FROM "{n}"').df() for n in names}
-    assert cli_main(["build"]) == 0
+    assert cli_main(["build", "--no-reports"]) == 0
     second = {p.name: p.read_bytes() for p in project_dirs["exports"].iterdir()}
     assert first.keys() == second.keys()
     assert [n for n in first if first[n] != second[n]] == []
@@ -75,11 +75,11 @@ def test_two_builds_of_the_same_inputs_give_identical_tables_and_exports(project
 
 
 def test_a_broken_methodology_fails_the_build_and_keeps_the_last_warehouse(project_dirs, capsys):
-    assert cli_main(["build"]) == 0
+    assert cli_main(["build", "--no-reports"]) == 0
     before = project_dirs["warehouse"].read_bytes()
     card = project_dirs["raw"] / "scorecards" / "fixture_card.yaml"
     card.write_text(card.read_text().replace("rule: buyer_is_felony", "rule: buyer_is_felony; DROP TABLE x"))
-    assert cli_main(["build"]) == 1
+    assert cli_main(["build", "--no-reports"]) == 1
     err = capsys.readouterr().err
     assert "data/raw/scorecards/fixture_card.yaml:15: sections[0].criteria[0].rule" in err
     assert "unexpected character ';'" in err and "Traceback" not in err

@@ -1,0 +1,77 @@
+"""Report cards (one partition per state) and the national pages, from the published tables."""
+
+import base64
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+from pipeline.defs.partitions import state_partitions
+from pipeline.defs.resources import ProjectPaths
+from pipeline.grading import criteria_frame
+from pipeline.ingest import IngestResult
+from pipeline.reports import Lookup, Tables, national_pages, state_pages, write_pages
+from pipeline.staging import Scorecards
+
+
+def _tables(cards: Scorecards, grades, scores, sensitivity, comparison, published: IngestResult,
+            statutes: dict[str, IngestResult]) -> Tables:
+    return Tables(cards.methodologies, grades, scores, criteria_frame(cards.methodologies), sensitivity, comparison,
+                  published.accepted, {k: v.accepted for k, v in statutes.items()})
+
+
+@dg.asset(
+    group_name="published",
+    kinds={"html", "svg"},
+    tags={"stage": "published"},
+    partitions_def=state_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    description="Grain: one report card per state × methodology × year (HTML) and one trend chart per "
+    "state × methodology (SVG), under reports/<methodology>/<year>/<STATE>.html. Partitioned by state; "
+    "files are rewritten only when their content changes.",
+)
+def report_cards(context: dg.AssetExecutionContext, paths: ProjectPaths, raw_scorecards: Scorecards,
+                 state_grades: pd.DataFrame, criterion_scores: pd.DataFrame, grade_sensitivity: pd.DataFrame,
+                 published_comparison: pd.DataFrame, raw_published_grades: IngestResult,
+                 raw_felony_classes: IngestResult, raw_buyer_offenses: IngestResult,
+                 raw_mistake_of_age: IngestResult) -> dg.MaterializeResult:
+    t = _tables(raw_scorecards, state_grades, criterion_scores, grade_sensitivity, published_comparison,
+                raw_published_grades, {"felony_classes": raw_felony_classes, "buyer_offenses": raw_buyer_offenses,
+                                       "mistake_of_age": raw_mistake_of_age})
+    states = context.partition_keys
+    look = Lookup.build(t, states)
+    written = unchanged = 0
+    for state in states:
+        w, u = write_pages(Path(paths.reports_dir), state_pages(t, state, look))
+        written, unchanged = written + w, unchanged + u
+    context.log.info(f"report cards for {len(states)} states: {written} files written, {unchanged} unchanged")
+    return dg.MaterializeResult(metadata={"states": len(states), "files_written": written,
+                                          "files_unchanged": unchanged,
+                                          "example": dg.MetadataValue.path(str(Path(paths.reports_dir) / "index.html"))})
+
+
+@dg.asset(
+    group_name="published",
+    kinds={"html", "svg"},
+    tags={"stage": "published"},
+    deps=[dg.AssetDep("report_cards", partition_mapping=dg.AllPartitionMapping())],
+    description="Grain: one overview page per methodology × year plus reports/index.html, with the tile "
+    "map, grade distribution, criteria heatmap and published comparison charts (SVG).",
+)
+def report_index(context: dg.AssetExecutionContext, paths: ProjectPaths, raw_scorecards: Scorecards,
+                 state_grades: pd.DataFrame, criterion_scores: pd.DataFrame, grade_sensitivity: pd.DataFrame,
+                 published_comparison: pd.DataFrame, raw_published_grades: IngestResult) -> dg.MaterializeResult:
+    t = _tables(raw_scorecards, state_grades, criterion_scores, grade_sensitivity, published_comparison,
+                raw_published_grades, {})
+    pages = national_pages(t)
+    written, unchanged = write_pages(Path(paths.reports_dir), pages)
+    context.log.info(f"national pages: {written} files written, {unchanged} unchanged; open "
+                     f"{Path(paths.reports_dir) / 'index.html'}")
+    maps = sorted(k for k in pages if "/charts/map-" in k)
+    preview = ""
+    if maps:
+        data = base64.b64encode(pages[maps[-1]].encode()).decode()
+        preview = f"![{maps[-1]}](data:image/svg+xml;base64,{data})"
+    return dg.MaterializeResult(metadata={"pages": len(pages), "files_written": written, "files_unchanged": unchanged,
+                                          "index": dg.MetadataValue.path(str(Path(paths.reports_dir) / "index.html")),
+                                          "latest_map": dg.MetadataValue.md(preview or "_no map_")})

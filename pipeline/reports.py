@@ -1,0 +1,305 @@
+"""Report cards: static HTML pages and SVG charts built from the published tables.
+
+Layout (relative to the reports folder):
+
+    index.html                              national overview, default methodology, latest year
+    <methodology>/<year>/index.html         overview for one methodology and year
+    <methodology>/<year>/<STATE>.html       a state's report card
+    <methodology>/charts/...                trend, map, heatmap, distribution, comparison (SVG)
+
+Pure functions turn table rows into page contexts; Jinja2 renders them with autoescaping on,
+so any text from the data (a statute title holding `<script>`) is shown as text. Pages use
+no external script, style, font or image and open from disk.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+
+from pipeline import charts
+from pipeline.docs import write_if_changed
+from pipeline.jurisdictions import NAMES
+from pipeline.scorecards import Methodology
+
+TEMPLATES = Path(__file__).with_name("templates")
+STATUS_LABELS = {"met": "met", "partial": "partly met", "unmet": "not met", "not_coded": "not coded"}
+FRAMEWORK_TITLES = {"pic": "Protected Innocence Challenge", "report_cards": "Report Cards on Child & Youth Sex Trafficking",
+                    "just_like_me": "Just Like Me Report Cards"}
+SOURCE = "Source: csec-law-grades, from coded statutes (data/raw); methodology {m} v{v}."
+
+
+def fmt(value, digits: int = 2) -> str:
+    """A number for people: no trailing zeros, '–' when missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return "–"
+    text = f"{float(value):.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                             keep_trailing_newline=True)
+    env.globals["fmt"] = fmt
+    return env
+
+
+def _none(value):
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA else value
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return [{k: _none(v) for k, v in r.items()} for r in frame.to_dict("records")]
+
+
+def change_text(score_change, grade_change, prior_grade) -> str:
+    sc = _none(score_change)
+    if sc is None:
+        return "no prior year"
+    if sc == 0 and not _none(grade_change):
+        return "no change"
+    parts = [("+" if sc > 0 else "") + fmt(sc) + " points"]
+    gc = _none(grade_change)
+    if gc:
+        parts.append(f"{'up' if gc > 0 else 'down'} from {prior_grade}")
+    return ", ".join(parts)
+
+
+@dataclass
+class Tables:
+    """The published tables the pages are built from."""
+
+    methodologies: list[Methodology]
+    grades: pd.DataFrame
+    scores: pd.DataFrame
+    criteria: pd.DataFrame
+    sensitivity: pd.DataFrame
+    comparison: pd.DataFrame
+    published: pd.DataFrame
+    statutes: dict[str, pd.DataFrame]  # accepted felony_classes, buyer_offenses, mistake_of_age
+
+    def years(self, m: Methodology) -> list[int]:
+        if not hasattr(self, "_years"):
+            self._years = {k: sorted(int(y) for y in v.unique()) for k, v in self.grades.groupby("methodology")["year"]}
+        return self._years.get(m.id, [])
+
+
+def _as_of(m: Methodology, year: int) -> pd.Timestamp:
+    return pd.Timestamp(year=year, month=m.assessment_month, day=m.assessment_day)
+
+
+def law_events(statutes: dict[str, pd.DataFrame], state: str) -> list[dict]:
+    """Every date on which a coded provision of `state` took effect or ceased to apply."""
+    out = []
+    for table, frame in statutes.items():
+        for r in _records(frame[frame["state"] == state]):
+            if table == "buyer_offenses":
+                what = f"{r['offense']} ({r['classification']}, ages {r['victim_age_from']}–{r['victim_age_under'] - 1})"
+            elif table == "felony_classes":
+                what = f"{r['classification']} penalties"
+            else:
+                what = f"mistake-of-age defense ({r['scope']}): {r['defense']}"
+            base = {"citation": r["citation"], "source_url": r["source_url"]}
+            out.append(base | {"date": pd.Timestamp(r["effective_from"]), "what": what})
+            if r.get("effective_to") is not None:
+                out.append(base | {"date": pd.Timestamp(r["effective_to"]), "what": f"{what} ceased to apply"})
+    return sorted(out, key=lambda x: (x["date"], x["citation"], x["what"]))
+
+
+def laws_taking_effect(events: list[dict], after: pd.Timestamp, until: pd.Timestamp) -> list[dict]:
+    """The events in (after, until], as shown on a card."""
+    return [{"citation": e["citation"], "source_url": e["source_url"], "what": e["what"],
+             "effective_from": e["date"].date().isoformat()} for e in events if after < e["date"] <= until]
+
+
+def law_change_years(events: list[dict], m: Methodology, years: list[int]) -> list[int]:
+    return [y for y in years if laws_taking_effect(events, _as_of(m, y - 1), _as_of(m, y))]
+
+
+def _evidence(citation, source_url) -> list[dict]:
+    if not citation:
+        return []
+    urls = (source_url or "").split()
+    return [{"citation": citation, "url": urls[0] if urls else ""}] if len(urls) <= 1 else \
+        [{"citation": citation, "url": urls[0]}] + [{"citation": f"source {i + 2}", "url": u} for i, u in enumerate(urls[1:])]
+
+
+@dataclass
+class Lookup:
+    """The tables as plain dicts keyed for the pages, built once (pandas per card is slow)."""
+
+    grades: dict  # (methodology, state, year) -> row
+    scores: dict  # (methodology, state, year) -> {criterion_id: row}
+    sensitivity: dict  # (methodology, state, year) -> share
+    published: dict  # (state, year) -> [rows]
+    graded_count: dict  # (methodology, year) -> n
+    events: dict  # state -> law events
+
+    @classmethod
+    def build(cls, t: Tables, states: list[str] | None = None) -> "Lookup":
+        keep = set(states) if states else None
+        mine = (lambda f: f[f["state"].isin(keep)]) if keep else (lambda f: f)
+        grades = {(r["methodology"], r["state"], int(r["year"])): r for r in _records(t.grades)}
+        scores: dict = {}
+        for r in _records(mine(t.scores)):
+            scores.setdefault((r["methodology"], r["state"], int(r["year"])), {})[r["criterion_id"]] = r
+        sens = {(r["methodology"], r["state"], int(r["year"])): r["share_same_grade"] for r in _records(mine(t.sensitivity))}
+        published: dict = {}
+        for r in _records(mine(t.published).sort_values(["framework", "section", "source_url"])):
+            published.setdefault((r["state"], int(r["year"])), []).append(r)
+        counts = t.grades[t.grades["grade"].notna()].groupby(["methodology", "year"]).size()
+        graded = {(m, int(y)): int(n) for (m, y), n in counts.items()}
+        events = {s: law_events(t.statutes, s) for s in (sorted(keep) if keep else NAMES)}
+        return cls(grades, scores, sens, published, graded, events)
+
+
+def card_context(t: Tables, look: Lookup, m: Methodology, state: str, year: int) -> dict:
+    g = look.grades[(m.id, state, year)]
+    now = look.scores[(m.id, state, year)]
+    before = look.scores.get((m.id, state, year - 1), {})
+    sections: list[dict] = []
+    for c in m.criteria:
+        row = now[c.id]
+        entry = {"title": c.title, "rationale": c.rationale, "status": row["status"],
+                 "status_label": STATUS_LABELS[row["status"]], "points_awarded": row["points_awarded"],
+                 "points_possible": row["points_possible"],
+                 "verified": bool(row["verified"]) if row["verified"] is not None else True,
+                 "evidence": _evidence(row["citation"], row["source_url"]) if row["status"] != "not_coded" else []}
+        if not sections or sections[-1]["id"] != c.section_id:
+            sections.append({"id": c.section_id, "title": c.section_title, "criteria": []})
+        sections[-1]["criteria"].append(entry)
+    changes = []
+    for c in m.criteria:
+        a, b = now[c.id], before.get(c.id)
+        if b is not None and (a["status"] != b["status"] or a["points_awarded"] != b["points_awarded"]):
+            delta = a["points_awarded"] - b["points_awarded"]
+            changes.append({"title": c.title, "before": STATUS_LABELS[b["status"]], "after": STATUS_LABELS[a["status"]],
+                            "delta": ("+" if delta > 0 else "") + fmt(delta)})
+    entries = [e for sec in sections for e in sec["criteria"]]
+    raise_items = sorted(
+        [{"title": e["title"], "rationale": e["rationale"], "points": e["points_possible"] - e["points_awarded"]}
+         for e in entries if e["status"] in ("unmet", "partial")], key=lambda r: (-r["points"], r["title"]))
+    years = t.years(m)
+    history = [look.grades[(m.id, state, y)] for y in years]
+    return {
+        "root": "../../", "state": state, "state_name": NAMES[state], "year": year, "m": m,
+        "as_of": _as_of(m, year).strftime("%d %B %Y").lstrip("0"), "g": g,
+        "graded_count": look.graded_count.get((m.id, year), 0),
+        "change_text": change_text(g["score_change"], g["grade_change"], g["prior_grade"]),
+        "sensitivity": look.sensitivity.get((m.id, state, year)),
+        "trend_src": f"../charts/trend-{state}.svg",
+        "trend_alt": trend_alt(pd.DataFrame(history), NAMES[state], m),
+        "sections": sections, "changes": changes,
+        "laws": laws_taking_effect(look.events[state], _as_of(m, year - 1), _as_of(m, year)),
+        "raise_items": raise_items,
+        "not_coded": [e["title"] for e in entries if e["status"] == "not_coded"],
+        "unverified": [e["title"] for e in entries if e["evidence"] and not e["verified"]],
+        "scale_text": ", ".join(f"{letter} ≥ {fmt(p)}%" for letter, p in m.scale) + ", else F",
+        "published": [{**p, "framework": FRAMEWORK_TITLES.get(p["framework"], p["framework"])}
+                      for p in look.published.get((state, year), [])],
+        "years": years,
+        "other_methodologies": [{"title": o.title, "href": f"../../{o.id}/{year}/{state}.html"}
+                                for o in t.methodologies if o.id != m.id and year in t.years(o)],
+    }
+
+
+def trend_alt(history: pd.DataFrame, name: str, m: Methodology) -> str:
+    h = history.sort_values("year")
+    graded = h.dropna(subset=["grade"])
+    if graded.empty:
+        return f"{name}: no letter grade in any year under {m.title}; too little is coded."
+    first, last = graded.iloc[0], graded.iloc[-1]
+    return (f"{name} under {m.title}: {fmt(first['percent'], 0)}% ({first['grade']}) in {int(first['year'])}, "
+            f"{fmt(last['percent'], 0)}% ({last['grade']}) in {int(last['year'])}.")
+
+
+def overview_context(t: Tables, m: Methodology, year: int, root: str, is_home: bool) -> dict:
+    grades = t.grades[(t.grades["methodology"] == m.id) & (t.grades["year"] == year)].sort_values("state")
+    here = "" if is_home else ""
+    prefix = f"{m.id}/{year}/" if is_home else ""
+    rows = [{"name": NAMES[r["state"]], "href": f"{prefix}{r['state']}.html", "grade": r["grade"], "percent": r["percent"],
+             "rank": r["rank"], "score_change": r["score_change"], "coverage": r["coverage"],
+             "change_text": change_text(r["score_change"], r["grade_change"], r["prior_grade"])}
+            for r in _records(grades)]
+    rows.sort(key=lambda r: r["name"])
+    counts = grades["grade"].value_counts()
+    charts_prefix = f"{m.id}/charts/" if is_home else "../charts/"
+    comparison = t.comparison[t.comparison["methodology"] == m.id]
+    return {
+        "root": root, "is_home": is_home, "m": m, "year": year, "years": t.years(m), "rows": rows,
+        "heading": f"{m.title}: state grades, {year}" + here,
+        "intro": (f"{len(grades)} jurisdictions; " + ", ".join(f"{counts.get(x, 0)} {x}" for x in "ABCDF")
+                  + f"; {int(grades['grade'].isna().sum())} without a letter because too little is coded."),
+        "as_of": _as_of(m, year).strftime("%d %B %Y").lstrip("0"),
+        "year_href": (lambda y: f"{m.id}/{y}/index.html") if is_home else (lambda y: f"../{y}/index.html"),
+        "map_src": f"{charts_prefix}map-{year}.svg",
+        "map_alt": f"Tile map of letter grades in {year}: " + "; ".join(
+            f"{x}: {', '.join(grades.loc[grades['grade'] == x, 'state'])}" for x in "ABCDF" if counts.get(x, 0)) + ".",
+        "distribution_src": f"{charts_prefix}distribution.svg",
+        "distribution_alt": f"Stacked bars of how many jurisdictions earned each letter from {t.years(m)[0]} to {t.years(m)[-1]}.",
+        "heatmap_src": f"{charts_prefix}heatmap-{year}.svg",
+        "heatmap_alt": f"Grid of states by criteria showing met, partial, unmet or not coded in {year}.",
+        "comparison_src": f"{charts_prefix}published.svg" if len(comparison) else None,
+        "comparison_alt": f"Scatter of our percent against the published percent for {len(comparison)} state-years.",
+        "other_methodologies": [{"title": o.title, "href": (f"{o.id}/{year}/index.html" if is_home
+                                                            else f"../../{o.id}/{year}/index.html")}
+                                for o in t.methodologies if o.id != m.id and year in t.years(o)],
+    }
+
+
+def state_pages(t: Tables, state: str, look: Lookup | None = None) -> dict[str, str]:
+    """Every page and chart of one state: its cards for every methodology and year, its trends."""
+    look = look or Lookup.build(t, [state])
+    card = _env().get_template("card.html")
+    pages = {}
+    for m in t.methodologies:
+        years = t.years(m)
+        history = t.grades[(t.grades["methodology"] == m.id) & (t.grades["state"] == state)]
+        pages[f"{m.id}/charts/trend-{state}.svg"] = charts.score_trend(
+            history, list(m.scale), law_change_years(look.events[state], m, years),
+            f"{NAMES[state]}: {m.title}", SOURCE.format(m=m.id, v=m.version))
+        for year in years:
+            pages[f"{m.id}/{year}/{state}.html"] = card.render(card_context(t, look, m, state, year))
+    return pages
+
+
+def national_pages(t: Tables, home: Methodology | None = None) -> dict[str, str]:
+    """The overviews (home page and one per methodology and year) and their charts."""
+    env = _env()
+    overview = env.get_template("overview.html")
+    pages = {}
+    for m in t.methodologies:
+        source = SOURCE.format(m=m.id, v=m.version)
+        grades = t.grades[t.grades["methodology"] == m.id]
+        pages[f"{m.id}/charts/distribution.svg"] = charts.grade_distribution(grades, f"Letter grades by year: {m.title}", source)
+        comparison = t.comparison[t.comparison["methodology"] == m.id]
+        if len(comparison):
+            pages[f"{m.id}/charts/published.svg"] = charts.ours_vs_published(
+                comparison, "Ours beside the published grades", source)
+        crit = t.criteria[t.criteria["methodology"] == m.id]
+        for year in t.years(m):
+            in_year = grades[grades["year"] == year]
+            pages[f"{m.id}/charts/map-{year}.svg"] = charts.tile_map(in_year, f"{m.title}: letter grades, {year}", source)
+            scores = t.scores[(t.scores["methodology"] == m.id) & (t.scores["year"] == year)]
+            pages[f"{m.id}/charts/heatmap-{year}.svg"] = charts.criterion_heatmap(
+                scores, crit, f"{m.title}: criteria by state, {year}", source)
+            pages[f"{m.id}/{year}/index.html"] = overview.render(overview_context(t, m, year, "../../", False))
+    if t.methodologies:
+        home = home or t.methodologies[0]
+        pages["index.html"] = overview.render(overview_context(t, home, t.years(home)[-1], "", True))
+    return pages
+
+
+def write_pages(reports_dir: Path, pages: dict[str, str]) -> tuple[int, int]:
+    """Write pages whose content changed; returns (written, unchanged)."""
+    written = 0
+    for rel, text in sorted(pages.items()):
+        path = Path(reports_dir) / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        written += write_if_changed(path, text)
+    return written, len(pages) - written

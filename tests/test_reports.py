@@ -1,0 +1,159 @@
+"""Report cards and charts built from the fixture grades: content, escaping, accessibility,
+determinism and offline pages."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import duckdb
+import pytest
+
+from conftest import FIXTURE_RAW, read_fixture_rows, write_table
+from pipeline.facts import calendar_for, state_year_facts
+from pipeline.grading import criteria_frame, grade_sensitivity, grade_states, published_comparison, score_criteria
+from pipeline.reports import Tables, national_pages, state_pages, write_pages
+from pipeline.staging import STATUTE_TABLES, ingest_all, ingest_scorecards
+
+
+def tables_for(raw) -> Tables:
+    results = ingest_all(raw)
+    cards = ingest_scorecards(raw)
+    staged = {k: results[k].accepted for k in STATUTE_TABLES}
+    facts = state_year_facts(staged, calendar_for(cards.methodologies, last_year=2024))
+    with duckdb.connect() as con:
+        con.register("state_year_facts", facts)
+        scores = score_criteria(con, cards.methodologies)
+        grades = grade_states(con, scores, cards.methodologies)
+        sens = grade_sensitivity(con, scores, grades, cards.methodologies)
+        comp = published_comparison(con, grades, results["published_grades"].accepted, cards.methodologies)
+    return Tables(cards.methodologies, grades, scores, criteria_frame(cards.methodologies), sens, comp,
+                  results["published_grades"].accepted, staged)
+
+
+@pytest.fixture(scope="module")
+def fixture_tables() -> Tables:
+    return tables_for(FIXTURE_RAW)
+
+
+@pytest.fixture(scope="module")
+def fixture_pages(fixture_tables) -> dict[str, str]:
+    return {**state_pages(fixture_tables, "TX"), **state_pages(fixture_tables, "IN"), **national_pages(fixture_tables)}
+
+
+class Outline(HTMLParser):
+    """Headings, images, links and external resources of a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.headings, self.images, self.links, self.external, self.scripts = [], [], [], [], 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if re.fullmatch(r"h[1-6]", tag):
+            self.headings.append(int(tag[1]))
+        if tag == "img":
+            self.images.append(a)
+        if tag == "a" and "href" in a:
+            self.links.append(a["href"])
+        if tag in ("script", "link", "img", "iframe") and re.match(r"(https?:)?//", a.get("src") or a.get("href") or ""):
+            self.external.append(a)
+        if tag == "script":
+            self.scripts += 1
+
+
+def outline(html: str) -> Outline:
+    o = Outline()
+    o.feed(html)
+    return o
+
+
+def test_a_card_shows_the_grade_the_evidence_what_changed_and_what_would_raise_it(fixture_tables):
+    html = state_pages(fixture_tables, "TX")["fixture_card/2022/TX.html"]
+    assert "Texas: Fixture card, 2022" in html
+    assert 'class="grade big grade-A"' in html
+    assert "10 of 10 coded points (100%)" in html
+    assert "+2 points, up from B" in html
+    # what changed, and the law that changed it
+    assert "Long maximum prison term: partly met → met (+2 points)" in html
+    assert '<a href="https://example.org/tx/43.021" rel="noopener">Fixture § 43.021</a>' in html
+    assert "in force from 2021-09-01" in html
+    card_2021 = state_pages(fixture_tables, "TX")["fixture_card/2021/TX.html"]
+    assert "What would raise the grade" in card_2021 and "Long maximum prison term" in card_2021
+    assert "2 points are within reach" in card_2021
+
+
+def test_not_coded_is_a_gap_not_a_failure(fixture_tables):
+    html = state_pages(fixture_tables, "KS")["fixture_card/2020/KS.html"]
+    assert 'class="grade big grade-none"' in html and 'class="grade big grade-F"' not in html
+    assert "That is a gap in the data, not a failing grade." in html
+    assert "not coded" in html
+
+
+def test_published_grades_are_labeled_as_published_by_their_organization(fixture_tables):
+    html = state_pages(fixture_tables, "TX")["fixture_card/2019/TX.html"]
+    assert "Grades published by <strong>Shared Hope International</strong>" in html
+    assert "Protected Innocence Challenge 2019 (demand section)" in html
+
+
+def test_all_data_is_escaped(tmp_path):
+    raw = tmp_path / "raw"
+    import shutil
+
+    shutil.copytree(FIXTURE_RAW, raw)
+    rows = read_fixture_rows("buyer_offenses")
+    rows[1]["citation"] = "<script>alert('x')</script> § 43.021"
+    rows[1]["source_url"] = "https://example.org/a?b=1&c=\"><script>alert(2)</script>"
+    write_table(raw, "buyer_offenses", rows)
+    pages = state_pages(tables_for(raw), "TX")
+    html = pages["fixture_card/2022/TX.html"]
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; § 43.021" in html
+    assert outline(html).scripts == 0
+
+
+def test_pages_are_accessible_and_offline(fixture_pages):
+    pages = fixture_pages
+    html_pages = {k: v for k, v in pages.items() if k.endswith(".html")}
+    assert "index.html" in html_pages and "fixture_card/2024/index.html" in html_pages
+    for name, html in html_pages.items():
+        o = outline(html)
+        assert o.headings.count(1) == 1 and o.headings[0] == 1, name
+        assert all(b - a <= 1 for a, b in zip(o.headings, o.headings[1:])), f"{name}: heading levels skip"
+        assert o.images and all(img.get("alt") for img in o.images), name
+        assert o.external == [], name
+        assert '<html lang="en">' in html and "@media print" in html
+
+
+def test_every_chart_has_a_title_and_a_source_line(fixture_pages):
+    pages = fixture_pages
+    svgs = {k: v for k, v in pages.items() if k.endswith(".svg")}
+    assert {"fixture_card/charts/trend-IN.svg", "fixture_card/charts/distribution.svg",
+            "fixture_card/charts/map-2024.svg", "fixture_card/charts/heatmap-2024.svg"} <= set(svgs)
+    for name, svg in svgs.items():
+        assert "Source: csec-law-grades" in svg, name
+        assert "<dc:date>" not in svg, f"{name} carries a timestamp"
+
+
+def test_rendering_twice_gives_identical_bytes(fixture_tables, fixture_pages):
+    again = {**state_pages(fixture_tables, "TX"), **state_pages(fixture_tables, "IN"), **national_pages(fixture_tables)}
+    assert again == fixture_pages
+
+
+def test_only_changed_files_are_rewritten(fixture_tables, tmp_path):
+    pages = state_pages(fixture_tables, "AK")
+    assert write_pages(tmp_path, pages) == (len(pages), 0)
+    assert write_pages(tmp_path, pages) == (0, len(pages))
+    changed = dict(pages)
+    changed["fixture_card/2020/AK.html"] += "<!-- edited -->"
+    assert write_pages(tmp_path, changed) == (1, len(pages) - 1)
+
+
+def test_layout_links_resolve_between_pages(fixture_pages, tmp_path):
+    write_pages(tmp_path, fixture_pages)
+    card = tmp_path / "fixture_card" / "2022" / "TX.html"
+    o = outline(card.read_text())
+    local = [h for h in o.links + [i["src"] for i in o.images] if not h.startswith("http")]
+    assert len(local) > 10
+    for href in local:
+        assert (card.parent / href).resolve().exists(), href
