@@ -11,15 +11,13 @@ import shutil
 from functools import lru_cache
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 import yaml
 
 from conftest import FIXTURE_RAW
-from pipeline.facts import calendar_for, state_year_facts
-from pipeline.grading import grade_states, score_criteria
 from pipeline.ingest import InputFileError
+from pipeline.stages import run_stages
 from pipeline.staging import ingest_all, ingest_scorecards
 
 CORPUS = Path(__file__).parent / "bad_inputs"
@@ -38,16 +36,9 @@ def materialize(case: str, tmp_path: Path) -> Path:
 
 
 def run(raw: Path):
-    """Ingest and grade like the build does; returns (ingest results, scorecards, grades)."""
-    results = ingest_all(raw)
-    cards = ingest_scorecards(raw)
-    staged = {k: results[k].accepted for k in ("felony_classes", "buyer_offenses", "mistake_of_age")}
-    facts = state_year_facts(staged, calendar_for(cards.methodologies, last_year=2024))
-    with duckdb.connect() as con:
-        con.register("state_year_facts", facts)
-        scores = score_criteria(con, cards.methodologies)
-        grades = grade_states(con, scores, cards.methodologies)
-    return results, cards, grades
+    """Ingest and grade like the build does; returns (ingest results, methodologies, grades)."""
+    graded = run_stages(raw, last_year=2024)
+    return graded.results, graded.methodologies, graded.grades
 
 
 @lru_cache(maxsize=1)
@@ -80,7 +71,7 @@ def test_case_ends_as_expected(case, tmp_path):
             assert "Traceback" not in str(err.value)
         return
 
-    results, cards, grades = run(raw)
+    results, _, grades = run(raw)
     for r in results.values():
         assert len(r.accepted) + r.rows_rejected == r.rows_read
     rejected = pd.concat([r.rejected for r in results.values()], ignore_index=True)

@@ -14,8 +14,9 @@ from pipeline.contract import load_contract
 from pipeline.definitions import build_definitions, execute_build
 from pipeline.defs.resources import ProjectPaths
 from pipeline.docs import COVERAGE_END, COVERAGE_START, coverage_summary, load_research_index, render_codebook
-from pipeline.facts import calendar_for, coverage, state_year_facts
-from pipeline.staging import ingest_all, ingest_scorecards
+from pipeline.facts import coverage
+from pipeline.stages import run_stages
+from pipeline.staging import ingest_all
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 
@@ -83,11 +84,7 @@ def test_the_shipped_data_loads_without_rejections(shipped_warehouse):
 
 
 def shipped_coverage(year: int):
-    raw = REPO / "data" / "raw"
-    results = ingest_all(raw)
-    cards = ingest_scorecards(raw)
-    staged = {k: results[k].accepted for k in ("felony_classes", "buyer_offenses", "mistake_of_age")}
-    return coverage(state_year_facts(staged, calendar_for(cards.methodologies, last_year=year)))
+    return coverage(run_stages(REPO / "data" / "raw", last_year=year).facts)
 
 
 def test_the_codebook_and_readme_coverage_match_the_data():

@@ -12,25 +12,16 @@ import pandas as pd
 import pytest
 
 from conftest import FIXTURE_RAW
-from pipeline.facts import calendar_for, state_year_facts
 from pipeline.grading import grade_sensitivity, grade_states, published_comparison, score_criteria
+from pipeline.stages import run_stages
 from pipeline.staging import ingest_all, ingest_scorecards
 
 
 @pytest.fixture(scope="module")
 def graded():
-    results = ingest_all(FIXTURE_RAW)
-    cards = ingest_scorecards(FIXTURE_RAW)
-    staged = {k: results[k].accepted for k in ("felony_classes", "buyer_offenses", "mistake_of_age")}
-    facts = state_year_facts(staged, calendar_for(cards.methodologies, last_year=2024))
-    with duckdb.connect() as con:
-        con.register("state_year_facts", facts)
-        scores = score_criteria(con, cards.methodologies)
-        grades = grade_states(con, scores, cards.methodologies)
-        sens = grade_sensitivity(con, scores, grades, cards.methodologies)
-        comparison = published_comparison(con, grades, results["published_grades"].accepted, cards.methodologies)
-    return {"facts": facts, "scores": scores, "grades": grades, "sensitivity": sens,
-            "comparison": comparison, "methodologies": cards.methodologies}
+    run = run_stages(FIXTURE_RAW, last_year=2024)
+    return {"facts": run.facts, "scores": run.scores, "grades": run.grades, "sensitivity": run.sensitivity,
+            "comparison": run.comparison, "methodologies": run.methodologies}
 
 
 def grade(graded, state, year) -> pd.Series:

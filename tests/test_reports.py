@@ -6,29 +6,15 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-import duckdb
 import pytest
 
 from conftest import FIXTURE_RAW, read_fixture_rows, write_table
-from pipeline.facts import calendar_for, state_year_facts
-from pipeline.grading import criteria_frame, grade_sensitivity, grade_states, published_comparison, score_criteria
 from pipeline.reports import Tables, national_pages, state_pages, write_pages
-from pipeline.staging import STATUTE_TABLES, ingest_all, ingest_scorecards
+from pipeline.stages import run_stages
 
 
 def tables_for(raw) -> Tables:
-    results = ingest_all(raw)
-    cards = ingest_scorecards(raw)
-    staged = {k: results[k].accepted for k in STATUTE_TABLES}
-    facts = state_year_facts(staged, calendar_for(cards.methodologies, last_year=2024))
-    with duckdb.connect() as con:
-        con.register("state_year_facts", facts)
-        scores = score_criteria(con, cards.methodologies)
-        grades = grade_states(con, scores, cards.methodologies)
-        sens = grade_sensitivity(con, scores, grades, cards.methodologies)
-        comp = published_comparison(con, grades, results["published_grades"].accepted, cards.methodologies)
-    return Tables(cards.methodologies, grades, scores, criteria_frame(cards.methodologies), sens, comp,
-                  results["published_grades"].accepted, staged)
+    return run_stages(raw, last_year=2024).tables()
 
 
 @pytest.fixture(scope="module")
