@@ -24,49 +24,107 @@ def _q(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def _evidence_sql(criterion_facts: tuple[str, ...], suffix: str, alias: str = "f") -> str:
-    """The citations (or URLs) behind the facts a criterion uses; column names come from the
-    fact registry, never from input text."""
-    facts = load_facts()
-    groups = sorted({facts[name].evidence for name in criterion_facts})
-    cols = [f"{alias}.{_q(f'{g}_{suffix}')}" for g in groups]
-    if suffix == "verified":
-        return "(" + " AND ".join(f"COALESCE({c}, TRUE)" for c in cols) + ")" if cols else "NULL"
-    return f"NULLIF(concat_ws('; ', {', '.join(cols)}), '')" if cols else "NULL"
-
-
 def criterion_sql(m: Methodology, facts_table: str = "state_year_facts") -> tuple[str, list]:
-    """One statement scoring every state × year × criterion of `m`."""
+    """One statement giving the credit (0–1, NULL = not coded) of every state × year ×
+    criterion of `m`: a UNION ALL of one compiled expression per criterion."""
     b = SqlBuilder()
     assessment = b.param(m.assessment_date, "text")
     first_year = b.param(float(m.first_year), "number")
     selects = []
     for i, c in enumerate(m.criteria):
         credit = b.tiers([(t.tree, t.credit) for t in c.tiers])
+        points = b.param(float(c.points), "number")
         selects.append(
-            f"SELECT f.state, f.year, {i} AS criterion_index, {credit} AS credit, "
-            f"{_evidence_sql(c.facts, 'citation')} AS citation, "
-            f"{_evidence_sql(c.facts, 'source_url')} AS source_url, "
-            f"{_evidence_sql(c.facts, 'verified')} AS verified "
+            f"SELECT f.state, f.year, CAST({i} AS SMALLINT) AS criterion_index, {credit} AS credit, "
+            f"{points} AS points_possible "
             f"FROM {_q(facts_table)} f WHERE f.assessment_date = {assessment} AND f.year >= {first_year}"
         )
     return "\nUNION ALL\n".join(selects), b.params
 
 
-def criteria_frame(methodologies: list[Methodology]) -> pd.DataFrame:
-    """One row per methodology × criterion: what each is worth and why it exists."""
-    rows = [
-        {
-            "methodology": m.id, "version": m.version, "criterion_index": i,
-            "section_id": c.section_id, "section_title": c.section_title,
-            "criterion_id": c.id, "title": c.title, "rationale": c.rationale,
-            "points": c.points, "rule": c.rule_text, "facts": ", ".join(c.facts),
-        }
-        for m in methodologies for i, c in enumerate(m.criteria)
-    ]
-    return pd.DataFrame(rows, columns=["methodology", "version", "criterion_index", "section_id",
-                                       "section_title", "criterion_id", "title", "rationale",
-                                       "points", "rule", "facts"])
+def credits_into(con: duckdb.DuckDBPyConnection, m: Methodology, facts_table: str, target: str) -> None:
+    """Append `m`'s credits to table `target` (methodology, state, year, criterion_index, credit),
+    creating it if needed. The narrow table keeps millions of evaluations cheap."""
+    con.execute(f"CREATE TABLE IF NOT EXISTS {_q(target)} (methodology VARCHAR, state VARCHAR, "
+                "year INTEGER, criterion_index SMALLINT, credit DOUBLE)")
+    sql, params = criterion_sql(m, facts_table)
+    con.execute(f"INSERT INTO {_q(target)} SELECT ${len(params) + 1}, state, year, criterion_index, credit "
+                f"FROM ({sql})", params + [m.id])
+
+
+def graded_sql(m: Methodology, facts_table: str = "state_year_facts") -> tuple[str, list]:
+    """state_grades for `m` in one statement straight from the facts, without storing a row
+    per criterion: each state-year row computes every criterion's credit side by side and
+    sums them (a projection, no 18M-row aggregation). Needs `methodologies` and `scales`."""
+    b = SqlBuilder()
+    assessment = b.param(m.assessment_date, "text")
+    first_year = b.param(float(m.first_year), "number")
+    credits = [b.tiers([(t.tree, t.credit) for t in c.tiers]) for c in m.criteria]
+    cols = ", ".join(f"{expr} AS c{i}" for i, expr in enumerate(credits)) or "NULL AS c0"
+    points = [float(c.points) for c in m.criteria]
+    p = [b.param(x, "number") for x in points]
+    score = " + ".join(f"COALESCE(c{i}, 0) * {p[i]}" for i in range(len(p))) or "0"
+    coded = " + ".join(f"CASE WHEN c{i} IS NULL THEN 0 ELSE {p[i]} END" for i in range(len(p))) or "0"
+    reach = " + ".join(f"CASE WHEN c{i} < 1 THEN {p[i]} * (1 - c{i}) ELSE 0 END" for i in range(len(p))) or "0"
+    mid, version = b.param(m.id, "text"), b.param(m.version, "text")
+    totals = (f"SELECT {mid} AS methodology, {version} AS version, state, year, {score} AS score, "
+              f"CAST({b.param(sum(points), 'number')} AS DOUBLE) AS max_score, {coded} AS coded_max, "
+              f"{reach} AS points_within_reach "
+              f"FROM (SELECT f.state, f.year, {cols} FROM {_q(facts_table)} f "
+              f"WHERE f.assessment_date = {assessment} AND f.year >= {first_year})")
+    body = GRADES_SQL[GRADES_SQL.index("pct AS ("):]
+    steps = letter_steps_sql()
+    return (f"""
+        WITH g AS (WITH totals AS ({totals}), {body})
+        SELECT methodology, version, state, year, score, max_score, coded_max, percent, grade, rank,
+               score_change,
+               ({steps.format(col='grade')}) - ({steps.format(col='prior_grade')}) AS grade_change,
+               prior_grade, coverage, points_within_reach
+        FROM g
+        ORDER BY methodology, year, state""", b.params)
+
+
+def scored_sql(credits_table: str) -> str:
+    """Credits with their criterion's points and status (what grading sums)."""
+    return f"""
+        SELECT c.methodology, c.version, r.state, r.year, c.section_id, c.criterion_id, c.criterion_index,
+               {STATUS_SQL.replace('credit', 'r.credit')} AS status, r.credit,
+               COALESCE(r.credit, 0) * c.points AS points_awarded, c.points AS points_possible
+        FROM {_q(credits_table)} r
+        JOIN criteria c ON c.methodology = r.methodology AND c.criterion_index = r.criterion_index"""
+
+
+def _evidence_sql(suffix: str) -> str:
+    """The citations (URLs, verified flags) of the evidence groups a criterion uses; column
+    names come from the fact registry's groups, never from input text."""
+    groups = sorted({f.evidence for f in load_facts().values()})
+    if suffix == "verified":
+        return " AND ".join(f"(NOT c.{_q('uses_' + g)} OR COALESCE(f.{_q(g + '_verified')}, TRUE))" for g in groups)
+    parts = ", ".join(f"CASE WHEN c.{_q('uses_' + g)} THEN f.{_q(g + '_' + suffix)} END" for g in groups)
+    return f"NULLIF(concat_ws('; ', {parts}), '')"
+
+
+CRITERIA_COLUMNS = ["methodology", "version", "criterion_index", "section_id", "section_title", "criterion_id",
+                    "title", "rationale", "points", "rule", "facts"]
+
+
+def criteria_frame(methodologies: list[Methodology], evidence_flags: bool = False) -> pd.DataFrame:
+    """One row per methodology × criterion: what each is worth and why it exists (plus, for
+    grading, which evidence groups its facts draw on)."""
+    facts = load_facts()
+    groups = sorted({f.evidence for f in facts.values()})
+    rows = []
+    for m in methodologies:
+        for i, c in enumerate(m.criteria):
+            row = {"methodology": m.id, "version": m.version, "criterion_index": i, "section_id": c.section_id,
+                   "section_title": c.section_title, "criterion_id": c.id, "title": c.title,
+                   "rationale": c.rationale, "points": c.points, "rule": c.rule_text, "facts": ", ".join(c.facts)}
+            if evidence_flags:
+                used = {facts[name].evidence for name in c.facts}
+                row |= {f"uses_{g}": g in used for g in groups}
+            rows.append(row)
+    columns = CRITERIA_COLUMNS + ([f"uses_{g}" for g in groups] if evidence_flags else [])
+    return pd.DataFrame(rows, columns=columns)
 
 
 def methodologies_frame(methodologies: list[Methodology]) -> pd.DataFrame:
@@ -91,44 +149,58 @@ def scales_frame(methodologies: list[Methodology]) -> pd.DataFrame:
     )
 
 
+SCORE_COLUMNS = """
+    methodology VARCHAR, version VARCHAR, state VARCHAR, year INTEGER, section_id VARCHAR,
+    criterion_id VARCHAR, status VARCHAR, credit DOUBLE, points_awarded DOUBLE, points_possible DOUBLE,
+    citation VARCHAR, source_url VARCHAR, verified BOOLEAN"""
+
+
+def score_criteria_into(con: duckdb.DuckDBPyConnection, methodologies: list[Methodology],
+                        facts_table: str = "state_year_facts", target: str = "criterion_scores") -> None:
+    """Create table `target`: one row per methodology × state × year × criterion with its
+    status, points and the statutes behind it. Stays in DuckDB (no pandas)."""
+    con.execute("DROP TABLE IF EXISTS _credits")
+    for m in methodologies:
+        credits_into(con, m, facts_table, "_credits")
+    con.register("criteria", criteria_frame(methodologies, evidence_flags=True))
+    con.register("methodology_dates", methodologies_frame(methodologies)[["methodology", "assessment_date"]])
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {_q(target)} ({SCORE_COLUMNS})")
+        if methodologies:
+            con.execute(f"""
+                INSERT INTO {_q(target)}
+                SELECT s.methodology, s.version, s.state, s.year, s.section_id, s.criterion_id, s.status, s.credit,
+                       s.points_awarded, s.points_possible,
+                       {_evidence_sql('citation')}, {_evidence_sql('source_url')}, {_evidence_sql('verified')}
+                FROM ({scored_sql('_credits')}) s
+                JOIN criteria c ON c.methodology = s.methodology AND c.criterion_index = s.criterion_index
+                JOIN methodology_dates d ON d.methodology = s.methodology
+                JOIN {_q(facts_table)} f ON f.state = s.state AND f.year = s.year AND f.assessment_date = d.assessment_date
+                ORDER BY s.methodology, s.state, s.year, s.criterion_index
+            """)
+    finally:
+        con.unregister("criteria")
+        con.unregister("methodology_dates")
+        con.execute("DROP TABLE IF EXISTS _credits")
+
+
 def score_criteria(con: duckdb.DuckDBPyConnection, methodologies: list[Methodology],
                    facts_table: str = "state_year_facts") -> pd.DataFrame:
-    """criterion_scores: one row per methodology × state × year × criterion."""
-    con.register("criteria", criteria_frame(methodologies))
-    frames = []
-    for m in methodologies:
-        sql, params = criterion_sql(m, facts_table)
-        frames.append(con.execute(
-            f"""
-            WITH raw AS ({sql})
-            SELECT c.methodology, c.version, r.state, r.year::INTEGER AS year, c.section_id, c.criterion_id,
-                   {STATUS_SQL.replace('credit', 'r.credit')} AS status,
-                   r.credit,
-                   COALESCE(r.credit, 0) * c.points AS points_awarded,
-                   c.points AS points_possible,
-                   r.citation, r.source_url, r.verified
-            FROM raw r
-            JOIN criteria c ON c.methodology = ${len(params) + 1} AND c.criterion_index = r.criterion_index
-            ORDER BY r.state, r.year, c.criterion_index
-            """,
-            params + [m.id],
-        ).df())
-    con.unregister("criteria")
-    columns = ["methodology", "version", "state", "year", "section_id", "criterion_id", "status", "credit",
-               "points_awarded", "points_possible", "citation", "source_url", "verified"]
-    if not frames:
-        return pd.DataFrame(columns=columns)
-    return pd.concat(frames, ignore_index=True)[columns]
+    """criterion_scores as a DataFrame: one row per methodology × state × year × criterion."""
+    score_criteria_into(con, methodologies, facts_table, "_criterion_scores")
+    try:
+        return con.execute("SELECT * FROM _criterion_scores").df()
+    finally:
+        con.execute("DROP TABLE _criterion_scores")
 
 
 GRADES_SQL = """
 WITH totals AS (
     SELECT s.methodology, s.version, s.state, s.year,
-           sum(s.points_awarded) AS score,
+           sum(COALESCE(s.credit, 0) * s.points_possible) AS score,
            sum(s.points_possible) AS max_score,
-           COALESCE(sum(s.points_possible) FILTER (s.status <> 'not_coded'), 0) AS coded_max,
-           COALESCE(sum(s.points_possible - s.points_awarded) FILTER (s.status IN ('unmet', 'partial')), 0)
-               AS points_within_reach
+           COALESCE(sum(s.points_possible) FILTER (s.credit IS NOT NULL), 0) AS coded_max,
+           COALESCE(sum(s.points_possible * (1 - s.credit)) FILTER (s.credit < 1), 0) AS points_within_reach
     FROM criterion_scores s
     GROUP BY ALL
 ),
@@ -172,29 +244,35 @@ def letter_steps_sql() -> str:
     return "CASE {col} WHEN 'A' THEN 5 WHEN 'B' THEN 4 WHEN 'C' THEN 3 WHEN 'D' THEN 2 WHEN 'F' THEN 1 END"
 
 
-def grade_states(con: duckdb.DuckDBPyConnection, criterion_scores: pd.DataFrame,
+def grade_states_sql(scores_table: str = "criterion_scores") -> str:
+    """state_grades from a criterion scores table (needs `methodologies` and `scales` too)."""
+    steps = letter_steps_sql()
+    return f"""
+        WITH g AS ({GRADES_SQL.replace("FROM criterion_scores s", f"FROM {_q(scores_table)} s")})
+        SELECT methodology, version, state, year, score, max_score, coded_max, percent, grade, rank,
+               score_change,
+               ({steps.format(col='grade')}) - ({steps.format(col='prior_grade')}) AS grade_change,
+               prior_grade, coverage, points_within_reach
+        FROM g
+        ORDER BY methodology, year, state
+    """
+
+
+def grade_states(con: duckdb.DuckDBPyConnection, criterion_scores: pd.DataFrame | str,
                  methodologies: list[Methodology]) -> pd.DataFrame:
-    """state_grades: one row per methodology × state × year."""
-    con.register("criterion_scores", criterion_scores)
+    """state_grades: one row per methodology × state × year, from a frame or a table name."""
+    registered = ["methodologies", "scales"]
     con.register("methodologies", methodologies_frame(methodologies))
     con.register("scales", scales_frame(methodologies))
+    table = criterion_scores if isinstance(criterion_scores, str) else "criterion_scores"
+    if not isinstance(criterion_scores, str):
+        con.register("criterion_scores", criterion_scores)
+        registered.append("criterion_scores")
     try:
-        steps = letter_steps_sql()
-        frame = con.execute(
-            f"""
-            WITH g AS ({GRADES_SQL})
-            SELECT methodology, version, state, year, score, max_score, coded_max, percent, grade, rank,
-                   score_change,
-                   ({steps.format(col='grade')}) - ({steps.format(col='prior_grade')}) AS grade_change,
-                   prior_grade, coverage, points_within_reach
-            FROM g
-            ORDER BY methodology, year, state
-            """
-        ).df()
+        return con.execute(grade_states_sql(table)).df()
     finally:
-        for name in ("criterion_scores", "methodologies", "scales"):
+        for name in registered:
             con.unregister(name)
-    return frame
 
 
 def sensitivity_weights(criteria: pd.DataFrame, draws: int = 200, spread: float = 0.25,

@@ -14,6 +14,8 @@ no external script, style, font or image and open from disk.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -252,42 +254,91 @@ def overview_context(t: Tables, m: Methodology, year: int, root: str, is_home: b
     }
 
 
-def state_pages(t: Tables, state: str, look: Lookup | None = None) -> dict[str, str]:
+def state_pages(t: Tables, state: str, look: Lookup | None = None, cache: ChartCache | None = None) -> dict[str, str]:
     """Every page and chart of one state: its cards for every methodology and year, its trends."""
     look = look or Lookup.build(t, [state])
+    cache = cache or ChartCache()
     card = _env().get_template("card.html")
-    pages = {}
+    pages: dict[str, str] = {}
     for m in t.methodologies:
         years = t.years(m)
         history = t.grades[(t.grades["methodology"] == m.id) & (t.grades["state"] == state)]
-        pages[f"{m.id}/charts/trend-{state}.svg"] = charts.score_trend(
-            history, list(m.scale), law_change_years(look.events[state], m, years),
-            f"{NAMES[state]}: {m.title}", SOURCE.format(m=m.id, v=m.version))
+        changes = law_change_years(look.events[state], m, years)
+        cache.chart(pages, f"{m.id}/charts/trend-{state}.svg",
+                    [m.id, m.title, m.version, list(m.scale), changes, history[["year", "percent", "grade"]]],
+                    lambda: charts.score_trend(history, list(m.scale), changes, f"{NAMES[state]}: {m.title}",
+                                               SOURCE.format(m=m.id, v=m.version)))
         for year in years:
             pages[f"{m.id}/{year}/{state}.html"] = card.render(card_context(t, look, m, state, year))
     return pages
 
 
-def national_pages(t: Tables, home: Methodology | None = None) -> dict[str, str]:
-    """The overviews (home page and one per methodology and year) and their charts."""
+CHART_CODE = hashlib.sha256(Path(charts.__file__).read_bytes()).hexdigest()[:16]
+
+
+class ChartCache:
+    """Skips redrawing a chart whose inputs have not changed since the last build.
+
+    Each chart's inputs are hashed (with the chart code's own hash, so a change to charts.py
+    redraws everything). A chart is drawn only when its digest differs from the one recorded
+    beside the reports, or its file is missing; otherwise the file on disk is already right.
+    """
+
+    def __init__(self, reports_dir: Path | None = None, name: str = "national"):
+        self.dir = Path(reports_dir) if reports_dir else None
+        self.path = self.dir / f".chart-digests-{name}.json" if self.dir else None
+        self.old: dict[str, str] = {}
+        if self.path and self.path.exists():
+            self.old = json.loads(self.path.read_text(encoding="utf-8"))
+        self.new: dict[str, str] = {}
+        self.skipped = 0
+
+    def chart(self, pages: dict[str, str], rel: str, inputs: list, draw) -> None:
+        digest = hashlib.sha256(CHART_CODE.encode())
+        for item in inputs:
+            if isinstance(item, pd.DataFrame):
+                digest.update(pd.util.hash_pandas_object(item.reset_index(drop=True), index=False).to_numpy().tobytes())
+                digest.update("|".join(map(str, item.columns)).encode())
+            else:
+                digest.update(repr(item).encode())
+        key = digest.hexdigest()
+        self.new[rel] = key
+        if self.dir and self.old.get(rel) == key and (self.dir / rel).exists():
+            self.skipped += 1
+            return
+        pages[rel] = draw()
+
+    def save(self) -> None:
+        if self.path:
+            write_if_changed(self.path, json.dumps({**self.old, **self.new}, sort_keys=True, indent=0) + "\n")
+
+
+def national_pages(t: Tables, home: Methodology | None = None, cache: ChartCache | None = None) -> dict[str, str]:
+    """The overviews (home page and one per methodology and year) and their charts (charts
+    whose inputs did not change since the last build are left as they are, given a cache)."""
+    cache = cache or ChartCache()
     env = _env()
     overview = env.get_template("overview.html")
-    pages = {}
+    pages: dict[str, str] = {}
     for m in t.methodologies:
         source = SOURCE.format(m=m.id, v=m.version)
         grades = t.grades[t.grades["methodology"] == m.id]
-        pages[f"{m.id}/charts/distribution.svg"] = charts.grade_distribution(grades, f"Letter grades by year: {m.title}", source)
+        key = [m.id, m.title, m.version]
+        cache.chart(pages, f"{m.id}/charts/distribution.svg", key + [grades[["year", "state", "grade"]]],
+                    lambda: charts.grade_distribution(grades, f"Letter grades by year: {m.title}", source))
         comparison = t.comparison[t.comparison["methodology"] == m.id]
         if len(comparison):
-            pages[f"{m.id}/charts/published.svg"] = charts.ours_vs_published(
-                comparison, "Ours beside the published grades", source)
+            cache.chart(pages, f"{m.id}/charts/published.svg", key + [comparison],
+                        lambda: charts.ours_vs_published(comparison, "Ours beside the published grades", source))
         crit = t.criteria[t.criteria["methodology"] == m.id]
         for year in t.years(m):
             in_year = grades[grades["year"] == year]
-            pages[f"{m.id}/charts/map-{year}.svg"] = charts.tile_map(in_year, f"{m.title}: letter grades, {year}", source)
+            cache.chart(pages, f"{m.id}/charts/map-{year}.svg", key + [year, in_year[["state", "grade"]]],
+                        lambda: charts.tile_map(in_year, f"{m.title}: letter grades, {year}", source))
             scores = t.scores[(t.scores["methodology"] == m.id) & (t.scores["year"] == year)]
-            pages[f"{m.id}/charts/heatmap-{year}.svg"] = charts.criterion_heatmap(
-                scores, crit, f"{m.title}: criteria by state, {year}", source)
+            cache.chart(pages, f"{m.id}/charts/heatmap-{year}.svg",
+                        key + [year, crit[["criterion_index", "criterion_id"]], scores[["state", "criterion_id", "status"]]],
+                        lambda: charts.criterion_heatmap(scores, crit, f"{m.title}: criteria by state, {year}", source))
             pages[f"{m.id}/{year}/index.html"] = overview.render(overview_context(t, m, year, "../../", False))
     if t.methodologies:
         home = home or t.methodologies[0]

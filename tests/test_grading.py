@@ -153,3 +153,15 @@ def test_a_comparing_methodology_sits_beside_the_published_section(graded, tmp_p
     assert pd.isna(row.grade_agrees)
     # the same criteria give the same grades: published rows never enter ours
     pd.testing.assert_frame_equal(grades.drop(columns="methodology"), graded["grades"].drop(columns="methodology"))
+
+
+def test_the_streaming_grades_equal_the_grades_summed_from_criterion_scores(graded):
+    from pipeline.grading import graded_sql, methodologies_frame, scales_frame
+
+    with duckdb.connect() as con:
+        con.register("state_year_facts", graded["facts"])
+        con.register("methodologies", methodologies_frame(graded["methodologies"]))
+        con.register("scales", scales_frame(graded["methodologies"]))
+        sql, params = graded_sql(graded["methodologies"][0])
+        streamed = con.execute(sql, params).df()
+    pd.testing.assert_frame_equal(streamed, graded["grades"], check_dtype=False)

@@ -143,3 +143,20 @@ def test_layout_links_resolve_between_pages(fixture_pages, tmp_path):
     assert len(local) > 10
     for href in local:
         assert (card.parent / href).resolve().exists(), href
+
+
+def test_charts_whose_inputs_did_not_change_are_not_redrawn(fixture_tables, tmp_path):
+    from pipeline.reports import ChartCache
+
+    first = ChartCache(tmp_path)
+    pages = national_pages(fixture_tables, cache=first)
+    write_pages(tmp_path, pages)
+    first.save()
+    drawn = [k for k in pages if k.endswith(".svg")]
+    assert drawn and first.skipped == 0
+    second = ChartCache(tmp_path)
+    again = national_pages(fixture_tables, cache=second)
+    assert [k for k in again if k.endswith(".svg")] == [] and second.skipped == len(drawn)
+    (tmp_path / drawn[0]).unlink()
+    third = ChartCache(tmp_path)
+    assert [k for k in national_pages(fixture_tables, cache=third) if k.endswith(".svg")] == [drawn[0]]

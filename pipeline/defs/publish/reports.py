@@ -10,7 +10,7 @@ from pipeline.defs.partitions import state_partitions
 from pipeline.defs.resources import ProjectPaths
 from pipeline.grading import criteria_frame
 from pipeline.ingest import IngestResult
-from pipeline.reports import Lookup, Tables, national_pages, state_pages, write_pages
+from pipeline.reports import ChartCache, Lookup, Tables, national_pages, state_pages, write_pages
 from pipeline.staging import Scorecards
 
 
@@ -40,10 +40,13 @@ def report_cards(context: dg.AssetExecutionContext, paths: ProjectPaths, raw_sco
                                        "mistake_of_age": raw_mistake_of_age})
     states = context.partition_keys
     look = Lookup.build(t, states)
+    cache = ChartCache(Path(paths.reports_dir), "cards")
     written = unchanged = 0
     for state in states:
-        w, u = write_pages(Path(paths.reports_dir), state_pages(t, state, look))
+        w, u = write_pages(Path(paths.reports_dir), state_pages(t, state, look, cache))
         written, unchanged = written + w, unchanged + u
+    cache.save()
+    unchanged += cache.skipped
     context.log.info(f"report cards for {len(states)} states: {written} files written, {unchanged} unchanged")
     return dg.MaterializeResult(metadata={"states": len(states), "files_written": written,
                                           "files_unchanged": unchanged,
@@ -63,8 +66,11 @@ def report_index(context: dg.AssetExecutionContext, paths: ProjectPaths, raw_sco
                  published_comparison: pd.DataFrame, raw_published_grades: IngestResult) -> dg.MaterializeResult:
     t = _tables(raw_scorecards, state_grades, criterion_scores, grade_sensitivity, published_comparison,
                 raw_published_grades, {})
-    pages = national_pages(t)
+    cache = ChartCache(Path(paths.reports_dir))
+    pages = national_pages(t, cache=cache)
     written, unchanged = write_pages(Path(paths.reports_dir), pages)
+    cache.save()
+    unchanged += cache.skipped
     context.log.info(f"national pages: {written} files written, {unchanged} unchanged; open "
                      f"{Path(paths.reports_dir) / 'index.html'}")
     maps = sorted(k for k in pages if "/charts/map-" in k)
