@@ -123,12 +123,11 @@ def law_change_years(events: list[dict], m: Methodology, years: list[int]) -> li
     return [y for y in years if laws_taking_effect(events, _as_of(m, y - 1), _as_of(m, y))]
 
 
-def _evidence(citation, source_url) -> list[dict]:
+def _evidence(citation, source_url) -> dict | None:
+    """The statutes behind a criterion and the pages they were read on (numbered links)."""
     if not citation:
-        return []
-    urls = (source_url or "").split()
-    return [{"citation": citation, "url": urls[0] if urls else ""}] if len(urls) <= 1 else \
-        [{"citation": citation, "url": urls[0]}] + [{"citation": f"source {i + 2}", "url": u} for i, u in enumerate(urls[1:])]
+        return None
+    return {"citation": citation, "urls": (source_url or "").split()}
 
 
 @dataclass
@@ -171,7 +170,7 @@ def card_context(t: Tables, look: Lookup, m: Methodology, state: str, year: int)
                  "status_label": STATUS_LABELS[row["status"]], "points_awarded": row["points_awarded"],
                  "points_possible": row["points_possible"],
                  "verified": bool(row["verified"]) if row["verified"] is not None else True,
-                 "evidence": _evidence(row["citation"], row["source_url"]) if row["status"] != "not_coded" else []}
+                 "evidence": _evidence(row["citation"], row["source_url"]) if row["status"] != "not_coded" else None}
         if not sections or sections[-1]["id"] != c.section_id:
             sections.append({"id": c.section_id, "title": c.section_title, "criteria": []})
         sections[-1]["criteria"].append(entry)

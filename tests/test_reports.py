@@ -64,6 +64,10 @@ def test_a_card_shows_the_grade_the_evidence_what_changed_and_what_would_raise_i
     assert "Long maximum prison term: partly met → met (+2 points)" in html
     assert '<a href="https://example.org/tx/43.021" rel="noopener">Fixture § 43.021</a>' in html
     assert "in force from 2021-09-01" in html
+    # evidence: the statutes behind the criterion and every page they were read on
+    assert "Fixture § 12.32; Fixture § 43.021" in html
+    assert '<a href="https://example.org/tx/12.32" rel="noopener">[1]</a>' in html
+    assert '<a href="https://example.org/tx/43.021" rel="noopener">[2]</a>' in html
     card_2021 = state_pages(fixture_tables, "TX")["fixture_card/2021/TX.html"]
     assert "What would raise the grade" in card_2021 and "Long maximum prison term" in card_2021
     assert "2 points are within reach" in card_2021
