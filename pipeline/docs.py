@@ -89,9 +89,14 @@ def render_codebook(coverage: pd.DataFrame, research_index: dict[str, list[str]]
     out += [f"## Not coded in {year}", "",
             "Jurisdictions with nothing coded in force on the assessment date, by topic. Each research",
             "log in `data/raw/research_log/` says what was searched for them and not found.", ""]
-    log_of = {state: name for name, states in research_index.items() for state in states}
+    logs_of: dict[str, list[str]] = {}
+    for name, states in research_index.items():
+        for state in states:
+            logs_of.setdefault(state, []).append(name)
     for topic, states in not_coded(coverage, year).items():
-        listed = ", ".join(f"{s} ([log](research_log/{log_of[s]}))" if s in log_of else s for s in states)
+        listed = ", ".join(
+            s + (" (" + ", ".join(f"[log](research_log/{n})" for n in logs_of[s]) + ")" if s in logs_of else "")
+            for s in states)
         out += [f"- **{topic}** ({len(states)}): {listed or 'none'}"]
     out.append("")
     return "\n".join(out)
