@@ -55,14 +55,6 @@ def calendar_for(methodologies, last_year: int | None = None,
     return calendar(first, last_year or max(through_year(d) for d in dates), dates, tuple(states))
 
 
-def evidence_columns(group: str) -> list[str]:
-    return [f"{group}_{suffix}" for suffix in EVIDENCE_SUFFIXES]
-
-
-def fact_columns() -> list[str]:
-    return list(load_facts())
-
-
 EVIDENCE_GROUPS = ("buyer", "mistake_of_age_buyer", "mistake_of_age_trafficking", "felony_classes")
 
 

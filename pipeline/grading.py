@@ -11,7 +11,6 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipeline.facts import evidence_columns
 from pipeline.rules import SqlBuilder, load_facts
 from pipeline.scorecards import Methodology
 

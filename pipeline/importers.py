@@ -1,7 +1,10 @@
-"""Turn research tables of published grades into data/raw/reference/published_grades.csv.
+"""Read research tables of published grades as rows of data/raw/reference/published_grades.csv.
 
 The research tables name states in full and may list several source URLs in one cell
-("url1 | url2"); the contract wants USPS codes, one `source_url`, and the framework.
+("url1 | url2"); the contract wants USPS codes, one `source_url`, and the framework. The
+shipped file was made from ../shared/research/pic_published_scores.csv and
+just_like_me_2025_scores.csv this way (a test checks every research row is in it), plus
+the demand-section scores found later.
 """
 
 from __future__ import annotations
@@ -9,7 +12,6 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from pipeline.contract import load_contract
 from pipeline.jurisdictions import usps_code
 
 FRAMEWORKS = {"PIC": "pic", "REPORT_CARD": "report_cards", "REPORT_CARDS": "report_cards",
@@ -43,13 +45,3 @@ def published_rows(research_csv: Path, framework: str | None = None) -> list[dic
                 "note": note,
             })
     return out
-
-
-def write_published_grades(rows: list[dict], target: Path) -> None:
-    columns = load_contract().tables["published_grades"].column_names
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with target.open("w", encoding="utf-8", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=columns, lineterminator="\n")
-        w.writeheader()
-        for r in rows:
-            w.writerow({c: r.get(c, "") for c in columns})

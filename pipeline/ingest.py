@@ -117,7 +117,7 @@ def read_rows(path: Path, table: Table, shown: str) -> tuple[pd.DataFrame, list[
             raise InputFileError(shown, f"the file is {size} bytes", "Split it; the limit is 512 MiB.")
         data = path.read_bytes()
     except FileNotFoundError:
-        raise InputFileError(shown, "the file does not exist", f"Create it (see data/raw/CODEBOOK.md).") from None
+        raise InputFileError(shown, "the file does not exist", "Create it (see data/raw/CODEBOOK.md).") from None
     except OSError as e:
         raise InputFileError(shown, f"the file cannot be read ({e.strerror})", "Check its permissions.") from None
     text = _decode(data, shown)

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import REPO, read_fixture_rows, write_table
+from conftest import REPO
 from pipeline.cli import main as cli_main
 from pipeline.contract import load_contract
 from pipeline.ingest import InputFileError, ingest_table
