@@ -5,6 +5,7 @@ $CSEC_SCREENSHOT_DIR when set)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -80,4 +81,8 @@ def test_index_and_a_state_card_render_cleanly_in_chromium(project_dirs, browser
     assert page.evaluate("document.querySelectorAll('h1').length") == 1
     assert "<script>alert('x')</script> § 43.021" in page.inner_text("main")
     assert (tmp_path / "card-TX.png").stat().st_size > 10_000
+    pdf = page.pdf(format="Letter", print_background=True)
+    (tmp_path / "card-TX.pdf").write_bytes(pdf)
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    assert 1 <= pages <= 2, f"the printed card takes {pages} Letter pages"
     page.close()
