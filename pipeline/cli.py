@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from pipeline.jurisdictions import USPS_CODES
-from pipeline.settings import PROJECT_ROOT, setting
+from pipeline.settings import DEFAULTS, PROJECT_ROOT, setting
 
 
 def _apply_overrides(args: argparse.Namespace) -> None:
@@ -77,7 +77,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _paths(args: argparse.Namespace) -> int:
-    for var in ("CSEC_RAW_DIR", "CSEC_WAREHOUSE", "CSEC_EXPORT_DIR", "CSEC_REPORTS_DIR"):
+    for var in DEFAULTS:
         print(f"{var}={setting(var)}")
     print(f"DAGSTER_HOME={os.environ['DAGSTER_HOME']}")
     return 0
