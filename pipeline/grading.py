@@ -14,9 +14,10 @@ import pandas as pd
 from pipeline.rules import SqlBuilder, load_facts
 from pipeline.scorecards import Methodology
 
-STATUS_SQL = """
-    CASE WHEN credit IS NULL THEN 'not_coded' WHEN credit >= 1 THEN 'met'
-         WHEN credit > 0 THEN 'partial' ELSE 'unmet' END"""
+def status_sql(credit: str) -> str:
+    """A criterion's status from its credit column."""
+    return (f"CASE WHEN {credit} IS NULL THEN 'not_coded' WHEN {credit} >= 1 THEN 'met' "
+            f"WHEN {credit} > 0 THEN 'partial' ELSE 'unmet' END")
 
 
 def _q(identifier: str) -> str:
@@ -32,10 +33,8 @@ def criterion_sql(m: Methodology, facts_table: str = "state_year_facts") -> tupl
     selects = []
     for i, c in enumerate(m.criteria):
         credit = b.tiers([(t.tree, t.credit) for t in c.tiers])
-        points = b.param(float(c.points), "number")
         selects.append(
-            f"SELECT f.state, f.year, CAST({i} AS SMALLINT) AS criterion_index, {credit} AS credit, "
-            f"{points} AS points_possible "
+            f"SELECT f.state, f.year, CAST({i} AS SMALLINT) AS criterion_index, {credit} AS credit "
             f"FROM {_q(facts_table)} f WHERE f.assessment_date = {assessment} AND f.year >= {first_year}"
         )
     return "\nUNION ALL\n".join(selects), b.params
@@ -71,26 +70,7 @@ def graded_sql(m: Methodology, facts_table: str = "state_year_facts") -> tuple[s
               f"{reach} AS points_within_reach "
               f"FROM (SELECT f.state, f.year, {cols} FROM {_q(facts_table)} f "
               f"WHERE f.assessment_date = {assessment} AND f.year >= {first_year})")
-    body = GRADES_SQL[GRADES_SQL.index("pct AS ("):]
-    steps = letter_steps_sql()
-    return (f"""
-        WITH g AS (WITH totals AS ({totals}), {body})
-        SELECT methodology, version, state, year, score, max_score, coded_max, percent, grade, rank,
-               score_change,
-               ({steps.format(col='grade')}) - ({steps.format(col='prior_grade')}) AS grade_change,
-               prior_grade, coverage, points_within_reach
-        FROM g
-        ORDER BY methodology, year, state""", b.params)
-
-
-def scored_sql(credits_table: str) -> str:
-    """Credits with their criterion's points and status (what grading sums)."""
-    return f"""
-        SELECT c.methodology, c.version, r.state, r.year, c.section_id, c.criterion_id, c.criterion_index,
-               {STATUS_SQL.replace('credit', 'r.credit')} AS status, r.credit,
-               COALESCE(r.credit, 0) * c.points AS points_awarded, c.points AS points_possible
-        FROM {_q(credits_table)} r
-        JOIN criteria c ON c.methodology = r.methodology AND c.criterion_index = r.criterion_index"""
+    return grades_sql(totals), b.params
 
 
 def _evidence_sql(suffix: str) -> str:
@@ -168,14 +148,14 @@ def score_criteria_into(con: duckdb.DuckDBPyConnection, methodologies: list[Meth
         if methodologies:
             con.execute(f"""
                 INSERT INTO {_q(target)}
-                SELECT s.methodology, s.version, s.state, s.year, s.section_id, s.criterion_id, s.status, s.credit,
-                       s.points_awarded, s.points_possible,
+                SELECT c.methodology, c.version, r.state, r.year, c.section_id, c.criterion_id,
+                       {status_sql('r.credit')}, r.credit, COALESCE(r.credit, 0) * c.points, c.points,
                        {_evidence_sql('citation')}, {_evidence_sql('source_url')}, {_evidence_sql('verified')}
-                FROM ({scored_sql('_credits')}) s
-                JOIN criteria c ON c.methodology = s.methodology AND c.criterion_index = s.criterion_index
-                JOIN methodology_dates d ON d.methodology = s.methodology
-                JOIN {_q(facts_table)} f ON f.state = s.state AND f.year = s.year AND f.assessment_date = d.assessment_date
-                ORDER BY s.methodology, s.state, s.year, s.criterion_index
+                FROM _credits r
+                JOIN criteria c ON c.methodology = r.methodology AND c.criterion_index = r.criterion_index
+                JOIN methodology_dates d ON d.methodology = r.methodology
+                JOIN {_q(facts_table)} f ON f.state = r.state AND f.year = r.year AND f.assessment_date = d.assessment_date
+                ORDER BY c.methodology, r.state, r.year, c.criterion_index
             """)
     finally:
         con.unregister("criteria")
@@ -193,16 +173,25 @@ def score_criteria(con: duckdb.DuckDBPyConnection, methodologies: list[Methodolo
         con.execute("DROP TABLE _criterion_scores")
 
 
-GRADES_SQL = """
-WITH totals AS (
+TOTALS_FROM_SCORES = """
     SELECT s.methodology, s.version, s.state, s.year,
            sum(COALESCE(s.credit, 0) * s.points_possible) AS score,
            sum(s.points_possible) AS max_score,
            COALESCE(sum(s.points_possible) FILTER (s.credit IS NOT NULL), 0) AS coded_max,
            COALESCE(sum(s.points_possible * (1 - s.credit)) FILTER (s.credit < 1), 0) AS points_within_reach
-    FROM criterion_scores s
-    GROUP BY ALL
-),
+    FROM {scores} s
+    GROUP BY ALL"""
+
+LETTERS = "CASE {col} WHEN 'A' THEN 5 WHEN 'B' THEN 4 WHEN 'C' THEN 3 WHEN 'D' THEN 2 WHEN 'F' THEN 1 END"
+
+
+def grades_sql(totals: str) -> str:
+    """state_grades from a totals query (methodology, version, state, year, score, max_score,
+    coded_max, points_within_reach): percent, letter on the methodology's scale (needs the
+    `methodologies` and `scales` relations), rank, and change from the prior year. Letters
+    count A = 5 … F = 1, so grade_change is +1 for one letter better."""
+    return f"""
+WITH totals AS ({totals}),
 pct AS (
     SELECT t.*,
            CASE WHEN t.coded_max > 0 THEN round(100 * t.score / t.coded_max, 6) END AS percent,
@@ -232,29 +221,16 @@ ranked AS (
 SELECT methodology, version, state, year::INTEGER AS year, score, max_score, coded_max, percent, grade,
        rank::INTEGER AS rank,
        score - prior_score AS score_change,
+       ({LETTERS.format(col='grade')}) - ({LETTERS.format(col='prior_grade')}) AS grade_change,
        prior_grade, coverage, points_within_reach
-FROM ranked r
+FROM ranked
 ORDER BY methodology, year, state
 """
 
 
-def letter_steps_sql() -> str:
-    """Letters as numbers (A = 5 … F = 1) so grade_change is +1 for one letter better."""
-    return "CASE {col} WHEN 'A' THEN 5 WHEN 'B' THEN 4 WHEN 'C' THEN 3 WHEN 'D' THEN 2 WHEN 'F' THEN 1 END"
-
-
 def grade_states_sql(scores_table: str = "criterion_scores") -> str:
-    """state_grades from a criterion scores table (needs `methodologies` and `scales` too)."""
-    steps = letter_steps_sql()
-    return f"""
-        WITH g AS ({GRADES_SQL.replace("FROM criterion_scores s", f"FROM {_q(scores_table)} s")})
-        SELECT methodology, version, state, year, score, max_score, coded_max, percent, grade, rank,
-               score_change,
-               ({steps.format(col='grade')}) - ({steps.format(col='prior_grade')}) AS grade_change,
-               prior_grade, coverage, points_within_reach
-        FROM g
-        ORDER BY methodology, year, state
-    """
+    """state_grades summed from a criterion scores table."""
+    return grades_sql(TOTALS_FROM_SCORES.format(scores=_q(scores_table)))
 
 
 def grade_states(con: duckdb.DuckDBPyConnection, criterion_scores: pd.DataFrame | str,

@@ -182,7 +182,7 @@ def _describe(value) -> str:
     return repr(text if len(text) <= 80 else text[:77] + "...")
 
 
-def _failures(err: pa.errors.SchemaErrors, table: Table) -> pd.DataFrame:
+def _failures(err: pa.errors.SchemaErrors) -> pd.DataFrame:
     fc = err.failure_cases
     fc = fc[fc["index"].notna()].copy()
     # Row rules are reported once per column by pandera: keep one, on the rule's own column.
@@ -203,7 +203,7 @@ def validate(frame: pd.DataFrame, table: Table, shown: str, contract: Contract,
         schema.validate(positional, lazy=True)
         return frame.index, []
     except pa.errors.SchemaErrors as err:
-        fc = _failures(err, table)
+        fc = _failures(err)
     partners: dict[int, list[int]] = {}
     if "overlap" in set(fc["check"]):
         pairs = overlapping_pairs(positional, list(table.key))

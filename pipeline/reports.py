@@ -18,6 +18,7 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import jinja2
@@ -85,9 +86,11 @@ class Tables:
     published: pd.DataFrame
     statutes: dict[str, pd.DataFrame]  # accepted felony_classes, buyer_offenses, mistake_of_age
 
+    @cached_property
+    def _years(self) -> dict[str, list[int]]:
+        return {k: sorted(int(y) for y in v.unique()) for k, v in self.grades.groupby("methodology")["year"]}
+
     def years(self, m: Methodology) -> list[int]:
-        if not hasattr(self, "_years"):
-            self._years = {k: sorted(int(y) for y in v.unique()) for k, v in self.grades.groupby("methodology")["year"]}
         return self._years.get(m.id, [])
 
 
