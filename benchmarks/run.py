@@ -36,7 +36,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from pipeline.contract import load_contract  # noqa: E402
 from pipeline.facts import calendar  # noqa: E402
+from pipeline.ingest import cast  # noqa: E402
 from pipeline.grading import criteria_frame, graded_sql, methodologies_frame, scales_frame  # noqa: E402
 from pipeline.rules import Compare, FactRef, InList, Literal, Logic, Not, load_facts  # noqa: E402
 from pipeline.scorecards import Methodology, validate_methodology  # noqa: E402
@@ -45,6 +47,7 @@ ENGINE_MEMORY_LIMIT = os.environ.get("CSEC_BENCH_MEMORY_LIMIT", "1GB")
 if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]?i?B", ENGINE_MEMORY_LIMIT):
     raise SystemExit(f"CSEC_BENCH_MEMORY_LIMIT={ENGINE_MEMORY_LIMIT!r} is not a size like 1GB or 512MB")
 DEFENSES = ["prohibited", "limited", "allowed", "silent"]
+SYSTEMS = load_contract().tables["sentencing_systems"]
 OFFENSE_TYPES = ["trafficking", "csec", "solicitation_enhanced", "solicitation_general"]
 
 
@@ -120,7 +123,10 @@ def synthetic_law(jurisdictions: int, years: int, seed: int = 7) -> tuple[dict[s
     uncoded_moa = set(np.array(codes)[rng.random(jurisdictions) < 0.2])
     offenses = offenses[~offenses["state"].isin(uncoded_buyers)].reset_index(drop=True)
     moa = moa[~moa["state"].isin(uncoded_moa)].reset_index(drop=True)
-    return {"felony_classes": classes, "buyer_offenses": offenses, "mistake_of_age": moa}, codes, first_year
+    # every synthetic jurisdiction has a class table, so no sentencing_systems rows
+    systems = cast(pd.DataFrame({c: pd.Series(dtype="string") for c in SYSTEMS.column_names}), SYSTEMS)
+    return ({"felony_classes": classes, "sentencing_systems": systems, "buyer_offenses": offenses,
+             "mistake_of_age": moa}, codes, first_year)
 
 
 def synthetic_methodology(criteria: int, first_year: int, seed: int = 11) -> Methodology:

@@ -13,6 +13,9 @@ import yaml
 
 CONTRACT_PATH = Path(__file__).with_name("contract.yaml")
 
+# Row rules that compare a row with the accepted felony classes (read those first).
+CLASS_RULES = {"penalty_resolves", "classes_conflict"}
+
 COLUMN_TYPES = ("text", "state", "date", "number", "integer", "bool", "enum", "url")
 
 
@@ -49,6 +52,11 @@ class Table:
         return self.column_names
 
     @property
+    def reads_felony_classes(self) -> bool:
+        """Whether a row rule of this table checks rows against the accepted felony classes."""
+        return bool(CLASS_RULES & set(self.row_rules))
+
+    @property
     def is_versioned(self) -> bool:
         return "effective_from" in self.column_names
 
@@ -66,6 +74,11 @@ class Contract:
 
     def rule_text(self, rule: str) -> str:
         return self.rules.get(rule, rule)
+
+    @property
+    def statute_tables(self) -> tuple[str, ...]:
+        """The coded-law tables (files under statutes/), in the order they must be read."""
+        return tuple(name for name, t in self.tables.items() if t.path.startswith("statutes/"))
 
 
 def _column(raw: dict) -> Column:

@@ -116,8 +116,9 @@ def coverage_summary(coverage: pd.DataFrame) -> str:
         lines.append(f"| {topic} | {now.get('verified', 0)} | {now.get('coded', 0)} | "
                      f"{now.get('not_coded', 0)} | {then.get('verified', 0) + then.get('coded', 0)} |")
     lines += ["", "_verified_: every row in force was read in statute text. The states not coded, and what",
-              "was searched for them, are listed in [data/raw/CODEBOOK.md](data/raw/CODEBOOK.md). States that",
-              "set penalties offense by offense (e.g. California, Maryland) have no felony classes to code."]
+              "was searched for them, are listed in [data/raw/CODEBOOK.md](data/raw/CODEBOOK.md).",
+              "_felony_classes_ counts a state as coded when its class table is coded, or when a cited",
+              "`sentencing_systems` row says it has no classes (each offense statute sets its penalty)."]
     return "\n".join(lines)
 
 

@@ -150,6 +150,11 @@ def check_row(row: dict, table: str) -> list[dict]:
         if _LIFE.search(excerpt) and life is not None and not pd.isna(life) and not bool(life) \
                 and not (terms and row.get("max_prison_years") in terms):
             flags.append(_flag(row, "life_max", life, "life", "the excerpt mentions life imprisonment"))
+    if table == "sentencing_systems" and row.get("system") == "offense_specific":
+        named = classes_in(excerpt)
+        if named:
+            flags.append(_flag(row, "system", "offense_specific", sorted(named),
+                               "the excerpt names a felony class"))
     if table == "mistake_of_age":
         defense = row.get("defense")
         bars = bool(_NOT_A_DEFENSE.search(excerpt))

@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pipeline.contract import load_contract
 from pipeline.jurisdictions import USPS_CODES
 from pipeline.rules import load_facts
 
@@ -76,11 +77,11 @@ def compute_facts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def state_year_facts(staged: dict[str, pd.DataFrame], cal: pd.DataFrame) -> pd.DataFrame:
-    """Facts from staged frames (felony_classes, buyer_offenses, mistake_of_age)."""
+    """Facts from the staged frames of every statute table of the contract."""
     con = duckdb.connect()
     try:
         con.register("calendar", cal)
-        for name in ("felony_classes", "buyer_offenses", "mistake_of_age"):
+        for name in load_contract().statute_tables:
             con.register(f"staged_{name}", staged[name])
         facts = compute_facts(con)
     finally:

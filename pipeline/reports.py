@@ -53,7 +53,8 @@ def _env() -> jinja2.Environment:
 
 
 def _none(value):
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA else value
+    missing = value is None or value is pd.NA or value is pd.NaT
+    return None if missing or (isinstance(value, float) and math.isnan(value)) else value
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
@@ -84,7 +85,7 @@ class Tables:
     sensitivity: pd.DataFrame
     comparison: pd.DataFrame
     published: pd.DataFrame
-    statutes: dict[str, pd.DataFrame]  # accepted felony_classes, buyer_offenses, mistake_of_age
+    statutes: dict[str, pd.DataFrame]  # accepted rows of every statute table
 
     @cached_property
     def _years(self) -> dict[str, list[int]]:
@@ -107,6 +108,9 @@ def law_events(statutes: dict[str, pd.DataFrame], state: str) -> list[dict]:
                 what = f"{r['offense']} ({r['classification']}, ages {r['victim_age_from']}–{r['victim_age_under'] - 1})"
             elif table == "felony_classes":
                 what = f"{r['classification']} penalties"
+            elif table == "sentencing_systems":
+                what = ("penalties set offense by offense (no felony classes)" if r["system"] == "offense_specific"
+                        else "felony class system")
             else:
                 what = f"mistake-of-age defense ({r['scope']}): {r['defense']}"
             base = {"citation": r["citation"], "source_url": r["source_url"]}

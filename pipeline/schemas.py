@@ -150,6 +150,7 @@ RULE_COLUMNS = {name: column for name, (column, _) in ROW_RULES.items()} | {
     "duplicate": None,
     "overlap": "effective_from",
     "penalty_resolves": "classification",
+    "classes_conflict": "system",
 }
 
 
@@ -209,6 +210,20 @@ def non_overlapping(df: pd.DataFrame, key: list[str]) -> pd.Series:
     return pd.Series(~bad, index=df.index)
 
 
+def _meets_classes(df: pd.DataFrame, classes: pd.DataFrame, on: list[str]) -> pd.Series:
+    """True where some class row with the same `on` values is in force during the row's interval."""
+    start, end = intervals(df)
+    rows = df[on].assign(_start=start, _end=end, _row=np.arange(len(df))).dropna(subset=[*on, "_start"])
+    cls = classes[[*on, "effective_from", "effective_to"]].copy()
+    cls["_cstart"] = pd.to_datetime(cls["effective_from"])
+    cls["_cend"] = pd.to_datetime(cls["effective_to"]).fillna(OPEN_END)
+    hits = rows.merge(cls, on=on)
+    hits = hits[(hits["_start"] < hits["_cend"]) & (hits["_cstart"] < hits["_end"])]
+    found = np.zeros(len(df), dtype=bool)
+    found[hits["_row"].unique()] = True
+    return pd.Series(found, index=df.index)
+
+
 def penalty_resolves(df: pd.DataFrame, classes: pd.DataFrame | None) -> pd.Series:
     """True where the row states its own penalty or its class exists in its interval."""
     explicit = parse_numbers(df["max_prison_years"]).notna() | parse_bools(df["life_max"]).fillna(
@@ -216,29 +231,25 @@ def penalty_resolves(df: pd.DataFrame, classes: pd.DataFrame | None) -> pd.Serie
     ).astype(bool)
     if classes is None or classes.empty:
         return explicit
-    start, end = intervals(df)
-    rows = pd.DataFrame(
-        {
-            "state": df["state"],
-            "classification": df["classification"],
-            "_start": start,
-            "_end": end,
-            "_row": np.arange(len(df)),
-        }
-    ).dropna(subset=["state", "classification", "_start"])
-    cls = classes[["state", "classification", "effective_from", "effective_to"]].copy()
-    cls["_cstart"] = pd.to_datetime(cls["effective_from"])
-    cls["_cend"] = pd.to_datetime(cls["effective_to"]).fillna(OPEN_END)
-    hits = rows.merge(cls, on=["state", "classification"])
-    hits = hits[(hits["_start"] < hits["_cend"]) & (hits["_cstart"] < hits["_end"])]
-    found = np.zeros(len(df), dtype=bool)
-    found[hits["_row"].unique()] = True
-    return explicit | pd.Series(found, index=df.index)
+    return explicit | _meets_classes(df, classes, ["state", "classification"])
+
+
+def classes_conflict(df: pd.DataFrame, classes: pd.DataFrame | None) -> pd.Series:
+    """False where an `offense_specific` row overlaps felony-level class rows of its state."""
+    if classes is None or classes.empty:
+        return pd.Series(True, index=df.index)
+    felony_classes = classes[classes["level"] == "felony"]
+    claims = df["system"] == "offense_specific"
+    return ~(claims.fillna(False).astype(bool) & _meets_classes(df, felony_classes, ["state"]))
+
+
+CLASS_CHECKS = {"penalty_resolves": penalty_resolves, "classes_conflict": classes_conflict}
 
 
 def build_schema(table: Table, classes: pd.DataFrame | None = None) -> pa.DataFrameSchema:
     """The schema for one raw file, as read (string cells). `classes` are the accepted felony
-    classes, needed by buyer_offenses' `penalty_resolves` rule."""
+    classes, needed by the rules that check rows against them (`penalty_resolves`,
+    `classes_conflict`)."""
     columns = {
         c.name: pa.Column(checks=_column_checks(c), nullable=True, required=True)
         for c in table.columns
@@ -252,8 +263,7 @@ def build_schema(table: Table, classes: pd.DataFrame | None = None) -> pa.DataFr
     if table.key and table.is_versioned:
         key = list(table.key)
         frame_checks.append(_check(lambda d: non_overlapping(d, key), name="overlap"))
-    if "penalty_resolves" in table.row_rules:
-        frame_checks.append(
-            _check(lambda d: penalty_resolves(d, classes), name="penalty_resolves")
-        )
+    for rule, fn in CLASS_CHECKS.items():
+        if rule in table.row_rules:
+            frame_checks.append(_check(lambda d, fn=fn: fn(d, classes), name=rule))
     return pa.DataFrameSchema(columns=columns, checks=frame_checks, name=table.name)

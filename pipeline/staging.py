@@ -11,16 +11,20 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.contract import load_contract
 from pipeline.ingest import REJECTED_COLUMNS, IngestResult, empty_rejected, ingest_table
 from pipeline.scorecards import Methodology, Problem, load_methodologies
 from pipeline.warehouse import TableOut, catalog_table, staged_tables
 
-# Raw tables, in the order they must be read (buyer offenses resolve through felony classes).
-STATUTE_TABLES = ("felony_classes", "buyer_offenses", "mistake_of_age")
+# Raw tables, in the order they must be read (felony classes first: other tables check their
+# rows against the accepted classes).
+STATUTE_TABLES = load_contract().statute_tables
 RAW_TABLES = (*STATUTE_TABLES, "published_grades")
 
 
 def ingest_raw(raw_dir: Path, table_name: str, felony_classes: IngestResult | None = None) -> IngestResult:
+    """Ingest one raw file; `felony_classes` is the accepted class table, for the tables whose
+    rules check rows against it."""
     classes = felony_classes.accepted if felony_classes is not None else None
     return ingest_table(Path(raw_dir), table_name, classes=classes)
 

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from conftest import FIXTURE_RAW
+from pipeline.facts import coverage
 from pipeline.grading import grade_sensitivity, grade_states, published_comparison, score_criteria
 from pipeline.stages import run_stages
 from pipeline.staging import ingest_all, ingest_scorecards
@@ -165,3 +166,20 @@ def test_the_streaming_grades_equal_the_grades_summed_from_criterion_scores(grad
         sql, params = graded_sql(graded["methodologies"][0])
         streamed = con.execute(sql, params).df()
     pd.testing.assert_frame_equal(streamed, graded["grades"], check_dtype=False)
+
+
+def test_a_state_without_felony_classes_is_coded_on_the_classes_topic(graded):
+    # KS: a sentencing_systems row (offense_specific, secondary); TX: class rows (statute text);
+    # AL: nothing coded.
+    f = graded["facts"].set_index(["state", "year"])
+    assert f.loc[("KS", 2020), "penalty_system"] == "offense_specific"
+    assert bool(f.loc[("KS", 2020), "felony_classes_coded"])
+    assert f.loc[("KS", 2020), "felony_classes_citation"] == "Fixture § 21-6804"
+    assert f.loc[("TX", 2020), "penalty_system"] == "classes"
+    assert pd.isna(f.loc[("AL", 2020), "penalty_system"])
+    assert f.loc[("AL", 2020), "felony_classes_coded"] is False or f.loc[("AL", 2020), "felony_classes_coded"] == False  # noqa: E712
+    assert f["felony_classes_coded"].notna().all(), "coded is TRUE or FALSE, never unknown"
+    cov = coverage(graded["facts"]).set_index(["state", "topic", "year"])["status"]
+    assert cov[("KS", "felony_classes", 2020)] == "coded"
+    assert cov[("TX", "felony_classes", 2020)] == "verified"
+    assert cov[("AL", "felony_classes", 2020)] == "not_coded"

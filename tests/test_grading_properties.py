@@ -29,6 +29,7 @@ fact_rows = st.fixed_dictionaries({
     "buyer_offense_count": st.integers(0, 5).map(float),
     "mistake_of_age_buyer": maybe(st.sampled_from(DEFENSES)),
     "mistake_of_age_trafficking": maybe(st.sampled_from(DEFENSES)),
+    "penalty_system": maybe(st.sampled_from(["classes", "offense_specific"])),
     "felony_classes_coded": st.booleans(),
 })
 

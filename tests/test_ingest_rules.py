@@ -158,3 +158,37 @@ def test_accepted_rows_are_typed(raw_dir):
     assert str(acc["life_max"].dtype) == "boolean"
     assert acc["effective_from"].dt.year.min() == 2000
     assert acc["source_line"].tolist() == list(range(2, 2 + len(acc)))
+
+
+SYSTEM_ROW = {"state": "TX", "system": "offense_specific", "citation": "Fixture § 1", "source_url": "https://example.org/s",
+              "source_kind": "secondary", "verified": "false", "excerpt": "penalties are set in each offense statute",
+              "effective_from": "2010-01-01", "effective_from_basis": "known_since", "effective_to": "", "note": ""}
+
+
+def test_a_state_cannot_have_felony_classes_and_offense_specific_penalties_at_once(raw_dir):
+    rows = read_fixture_rows("sentencing_systems") + [dict(SYSTEM_ROW)]
+    write_table(raw_dir, "sentencing_systems", rows)
+    result = ingest_all(raw_dir)["sentencing_systems"]
+    assert result.rows_read == len(rows) and result.rows_rejected == 1
+    bad = result.rejected.iloc[0]
+    assert (bad["rule"], bad["column"], bad["line"]) == ("classes_conflict", "system", len(rows) + 1)
+    assert "felony class rows" in bad["message"]
+    assert set(result.accepted["state"]) == {"KS"}
+
+
+def test_offense_specific_penalties_before_a_class_system_are_accepted(raw_dir):
+    # TX's fixture classes start on 2000-01-01: a version ending that day does not overlap them.
+    rows = [dict(SYSTEM_ROW, effective_from="1990-01-01", effective_to="2000-01-01")]
+    write_table(raw_dir, "sentencing_systems", rows)
+    assert ingest_all(raw_dir)["sentencing_systems"].rows_rejected == 0
+
+
+def test_misdemeanor_classes_do_not_conflict_with_offense_specific_felonies(raw_dir):
+    classes = read_fixture_rows("felony_classes")
+    misdemeanor = dict(classes[0], state="KS", classification="Class A misdemeanor", level="misdemeanor",
+                       min_prison_years="", max_prison_years="1", life_max="false", max_fine_usd="",
+                       excerpt="up to one year")
+    write_table(raw_dir, "felony_classes", classes + [misdemeanor])
+    results = ingest_all(raw_dir)
+    assert results["felony_classes"].rows_rejected == 0
+    assert results["sentencing_systems"].rows_rejected == 0

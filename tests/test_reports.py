@@ -164,3 +164,12 @@ def test_charts_whose_inputs_did_not_change_are_not_redrawn(fixture_tables, tmp_
     (tmp_path / drawn[0]).unlink()
     third = ChartCache(tmp_path)
     assert [k for k in national_pages(fixture_tables, cache=third) if k.endswith(".svg")] == [drawn[0]]
+
+
+def test_law_events_say_when_a_state_sets_penalties_offense_by_offense(fixture_tables):
+    from pipeline.reports import law_events
+
+    events = law_events(fixture_tables.statutes, "KS")
+    system = [e for e in events if "offense by offense" in e["what"]]
+    assert [(e["citation"], str(e["date"].date())) for e in system] == [("Fixture § 21-6804", "2000-01-01")]
+    assert all("offense by offense" not in e["what"] for e in law_events(fixture_tables.statutes, "TX"))

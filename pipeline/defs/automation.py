@@ -17,12 +17,13 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipeline.contract import load_contract
 from pipeline.defs.partitions import ALL_STATES_TAGS
 from pipeline.defs.resources import ProjectPaths
 from pipeline.jurisdictions import USPS_CODES
 
 WHOLE_FILE = "*"
-PER_STATE_FILES = ("statutes/felony_classes.csv", "statutes/buyer_offenses.csv", "statutes/mistake_of_age.csv")
+PER_STATE_FILES = tuple(load_contract().tables[name].path for name in load_contract().statute_tables)
 PUBLISHED_FILES = ("reference/published_grades.csv",)
 MAX_STATE_RUNS = 5
 PUBLISHED_ASSETS = ["raw_published_grades", "published_comparison", "warehouse"]

@@ -17,6 +17,6 @@ topics AS (
     FROM f
 )
 SELECT state, topic, year::INTEGER AS year,
-       CASE WHEN NOT coded THEN 'not_coded' WHEN verified THEN 'verified' ELSE 'coded' END AS status
+       CASE WHEN NOT COALESCE(coded, FALSE) THEN 'not_coded' WHEN verified THEN 'verified' ELSE 'coded' END AS status
 FROM topics
 ORDER BY state, topic, year

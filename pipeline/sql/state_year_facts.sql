@@ -2,7 +2,8 @@
 -- The law in force on each assessment date (effective_from <= as_of < effective_to), with
 -- felony classes resolved to prison terms and fines, and the citations behind each fact.
 -- Inputs: calendar(state, year, assessment_date, as_of), staged_felony_classes,
--- staged_buyer_offenses, staged_mistake_of_age. Life imprisonment is +infinity years.
+-- staged_sentencing_systems, staged_buyer_offenses, staged_mistake_of_age.
+-- Life imprisonment is +infinity years.
 WITH
 ages AS (SELECT range::INTEGER AS age FROM range(0, 18)),
 classes AS (
@@ -90,9 +91,16 @@ moa_wide AS (
     FROM moa
     GROUP BY ALL
 ),
+systems AS (
+    SELECT c.state, c.year, c.assessment_date, s.system, s.citation, s.source_url, s.verified
+    FROM calendar c
+    JOIN staged_sentencing_systems s
+      ON s.state = c.state AND s.effective_from <= c.as_of
+     AND (s.effective_to IS NULL OR c.as_of < s.effective_to)
+),
 class_summary AS (
     SELECT state, year, assessment_date,
-           count(*) AS class_count,
+           count(*) FILTER (level = 'felony') AS class_count,
            array_to_string(list_sort(list_distinct(list(citation))), '; ') AS citation,
            array_to_string(list_sort(list_distinct(list(source_url))), ' ') AS source_url,
            bool_and(verified) AS verified
@@ -110,7 +118,8 @@ SELECT
     COALESCE(b.offense_count, 0)::DOUBLE AS buyer_offense_count,
     COALESCE(mw.buyer_defense, mw.all_defense) AS mistake_of_age_buyer,
     COALESCE(mw.trafficking_defense, mw.all_defense) AS mistake_of_age_trafficking,
-    COALESCE(cs.class_count, 0) > 0 AS felony_classes_coded,
+    CASE WHEN COALESCE(cs.class_count, 0) > 0 THEN 'classes' ELSE sy.system END AS penalty_system,
+    COALESCE(cs.class_count > 0 OR sy.system = 'offense_specific', FALSE) AS felony_classes_coded,
     b.citation AS buyer_citation,
     b.source_url AS buyer_source_url,
     b.verified AS buyer_verified,
@@ -120,12 +129,13 @@ SELECT
     CASE WHEN mw.trafficking_defense IS NOT NULL THEN mw.trafficking_citation ELSE mw.all_citation END AS mistake_of_age_trafficking_citation,
     CASE WHEN mw.trafficking_defense IS NOT NULL THEN mw.trafficking_url ELSE mw.all_url END AS mistake_of_age_trafficking_source_url,
     CASE WHEN mw.trafficking_defense IS NOT NULL THEN mw.trafficking_verified ELSE mw.all_verified END AS mistake_of_age_trafficking_verified,
-    cs.citation AS felony_classes_citation,
-    cs.source_url AS felony_classes_source_url,
-    cs.verified AS felony_classes_verified
+    CASE WHEN cs.class_count > 0 THEN cs.citation ELSE sy.citation END AS felony_classes_citation,
+    CASE WHEN cs.class_count > 0 THEN cs.source_url ELSE sy.source_url END AS felony_classes_source_url,
+    CASE WHEN cs.class_count > 0 THEN cs.verified ELSE sy.verified END AS felony_classes_verified
 FROM calendar c
 LEFT JOIN buyer_by_age ba USING (state, year, assessment_date)
 LEFT JOIN buyer b USING (state, year, assessment_date)
 LEFT JOIN moa_wide mw USING (state, year, assessment_date)
 LEFT JOIN class_summary cs USING (state, year, assessment_date)
+LEFT JOIN systems sy USING (state, year, assessment_date)
 ORDER BY c.assessment_date, c.state, c.year

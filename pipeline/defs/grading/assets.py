@@ -10,7 +10,10 @@ from pipeline.defs.metadata import markdown_table, preview, schema
 from pipeline.defs.partitions import state_partitions
 from pipeline.ingest import IngestResult
 from pipeline.warehouse import catalog_description
-from pipeline.staging import Scorecards
+from pipeline.staging import STATUTE_TABLES, Scorecards
+
+# Every coded-law table, as the inputs raw_<table> of the assets that read them all.
+STATUTE_INS = {f"raw_{name}": dg.AssetIn() for name in STATUTE_TABLES}
 
 
 def _meta(frame: pd.DataFrame, **extra) -> dict:
@@ -27,13 +30,12 @@ PER_STATE = dict(partitions_def=state_partitions, backfill_policy=dg.BackfillPol
     kinds={"duckdb", "pandas"},
     tags={"stage": "facts"},
     description=catalog_description("state_year_facts", "Partitioned by state; computed by pipeline/sql/state_year_facts.sql."),
+    ins=STATUTE_INS,
     **PER_STATE,
 )
-def state_year_facts(context: dg.AssetExecutionContext, raw_felony_classes: IngestResult,
-                     raw_buyer_offenses: IngestResult, raw_mistake_of_age: IngestResult,
-                     raw_scorecards: Scorecards) -> dg.Output[pd.DataFrame]:
-    staged = {"felony_classes": raw_felony_classes.accepted, "buyer_offenses": raw_buyer_offenses.accepted,
-              "mistake_of_age": raw_mistake_of_age.accepted}
+def state_year_facts(context: dg.AssetExecutionContext, raw_scorecards: Scorecards,
+                     **raw: IngestResult) -> dg.Output[pd.DataFrame]:
+    staged = {name: raw[f"raw_{name}"].accepted for name in STATUTE_TABLES}
     cal = facts_sql.calendar_for(raw_scorecards.methodologies, states=context.partition_keys)
     facts = facts_sql.state_year_facts(staged, cal)
     coded = facts[["buyer_is_felony", "buyer_max_prison_years", "mistake_of_age_buyer"]].notna().mean()

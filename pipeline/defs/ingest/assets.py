@@ -41,7 +41,7 @@ def _ingest(context: dg.AssetExecutionContext, paths: ProjectPaths, name: str,
 
 def raw_asset(name: str) -> dg.AssetsDefinition:
     table = load_contract().tables[name]
-    ins = {"felony_classes": dg.AssetIn("raw_felony_classes")} if "penalty_resolves" in table.row_rules else {}
+    ins = {"felony_classes": dg.AssetIn("raw_felony_classes")} if table.reads_felony_classes else {}
 
     @dg.asset(
         name=f"raw_{name}",

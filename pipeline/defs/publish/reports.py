@@ -11,7 +11,8 @@ from pipeline.defs.resources import ProjectPaths
 from pipeline.grading import criteria_frame
 from pipeline.ingest import IngestResult
 from pipeline.reports import ChartCache, Lookup, Tables, national_pages, state_pages, write_pages
-from pipeline.staging import Scorecards
+from pipeline.defs.grading.assets import STATUTE_INS
+from pipeline.staging import STATUTE_TABLES, Scorecards
 
 
 def _tables(cards: Scorecards, grades, scores, sensitivity, comparison, published: IngestResult,
@@ -26,6 +27,7 @@ def _tables(cards: Scorecards, grades, scores, sensitivity, comparison, publishe
     tags={"stage": "published"},
     partitions_def=state_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    ins=STATUTE_INS,
     description="Grain: one report card per state × methodology × year (HTML) and one trend chart per "
     "state × methodology (SVG), under reports/<methodology>/<year>/<STATE>.html. Partitioned by state; "
     "files are rewritten only when their content changes.",
@@ -33,11 +35,9 @@ def _tables(cards: Scorecards, grades, scores, sensitivity, comparison, publishe
 def report_cards(context: dg.AssetExecutionContext, paths: ProjectPaths, raw_scorecards: Scorecards,
                  state_grades: pd.DataFrame, criterion_scores: pd.DataFrame, grade_sensitivity: pd.DataFrame,
                  published_comparison: pd.DataFrame, raw_published_grades: IngestResult,
-                 raw_felony_classes: IngestResult, raw_buyer_offenses: IngestResult,
-                 raw_mistake_of_age: IngestResult) -> dg.MaterializeResult:
+                 **raw: IngestResult) -> dg.MaterializeResult:
     t = _tables(raw_scorecards, state_grades, criterion_scores, grade_sensitivity, published_comparison,
-                raw_published_grades, {"felony_classes": raw_felony_classes, "buyer_offenses": raw_buyer_offenses,
-                                       "mistake_of_age": raw_mistake_of_age})
+                raw_published_grades, {name: raw[f"raw_{name}"] for name in STATUTE_TABLES})
     states = context.partition_keys
     look = Lookup.build(t, states)
     cache = ChartCache(Path(paths.reports_dir), "cards")
