@@ -16,7 +16,7 @@ from pipeline.defs.resources import ProjectPaths
 from pipeline.docs import COVERAGE_END, COVERAGE_START, coverage_summary, load_research_index, render_codebook
 from pipeline.facts import coverage
 from pipeline.stages import run_stages
-from pipeline.staging import ingest_all
+from pipeline.staging import STATUTE_TABLES, ingest_all
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 
@@ -107,7 +107,7 @@ def test_the_codebook_documents_every_contract_column():
 
 def test_every_statute_row_is_cited_and_dated():
     results = ingest_all(REPO / "data" / "raw")
-    for name in ("felony_classes", "buyer_offenses", "mistake_of_age"):
+    for name in STATUTE_TABLES:
         frame = results[name].accepted
         assert len(frame) > 0
         assert frame["citation"].notna().all() and frame["source_url"].str.match(r"https?://").all()

@@ -50,6 +50,7 @@ BASE = {"source_file": "f.csv", "source_line": 2, "state": "TX"}
          "defense"),
         ("mistake_of_age", {"defense": "prohibited", "excerpt": "it is a defense that the actor reasonably believed"},
          "defense"),
+        ("sentencing_systems", {"system": "offense_specific", "excerpt": "is a Class C felony"}, "system"),
     ],
 )
 def test_a_contradicting_excerpt_is_flagged(table, row, column):
@@ -65,6 +66,7 @@ def test_a_contradicting_excerpt_is_flagged(table, row, column):
                             "max_fine_usd": 10000.0, "excerpt": "a Class C felony: 2 to 10 years and up to $10,000"}),
         ("buyer_offenses", {"classification": "Class B felony", "excerpt": "punishable as a felony"}),
         ("mistake_of_age", {"defense": "limited", "excerpt": "it is not a defense ... It is a defense that he checked"}),
+        ("sentencing_systems", {"system": "offense_specific", "excerpt": "Unlike many states, Mississippi doesn't have different classes"}),
     ],
 )
 def test_an_agreeing_or_silent_excerpt_is_not_flagged(table, row):
