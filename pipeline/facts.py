@@ -90,6 +90,18 @@ def state_year_facts(staged: dict[str, pd.DataFrame], cal: pd.DataFrame) -> pd.D
     return facts
 
 
+def fact_evidence(staged: dict[str, pd.DataFrame], cal: pd.DataFrame) -> pd.DataFrame:
+    """The raw rows behind each evidence group of state_year_facts, one row per source line."""
+    con = duckdb.connect()
+    try:
+        con.register("calendar", cal)
+        for name in load_contract().statute_tables:
+            con.register(f"staged_{name}", staged[name])
+        return con.execute((SQL_DIR / "fact_evidence.sql").read_text(encoding="utf-8")).df()
+    finally:
+        con.close()
+
+
 def coverage(facts: pd.DataFrame) -> pd.DataFrame:
     """coverage: state × topic × year → verified / coded / not_coded."""
     con = duckdb.connect()

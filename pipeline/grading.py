@@ -84,7 +84,7 @@ def _evidence_sql(suffix: str) -> str:
 
 
 CRITERIA_COLUMNS = ["methodology", "version", "criterion_index", "section_id", "section_title", "criterion_id",
-                    "title", "rationale", "points", "rule", "facts"]
+                    "title", "rationale", "points", "rule", "facts", "evidence_groups"]
 
 
 def criteria_frame(methodologies: list[Methodology], evidence_flags: bool = False) -> pd.DataFrame:
@@ -98,8 +98,9 @@ def criteria_frame(methodologies: list[Methodology], evidence_flags: bool = Fals
             row = {"methodology": m.id, "version": m.version, "criterion_index": i, "section_id": c.section_id,
                    "section_title": c.section_title, "criterion_id": c.id, "title": c.title,
                    "rationale": c.rationale, "points": c.points, "rule": c.rule_text, "facts": ", ".join(c.facts)}
+            used = {facts[name].evidence for name in c.facts}
+            row["evidence_groups"] = ", ".join(sorted(used))
             if evidence_flags:
-                used = {facts[name].evidence for name in c.facts}
                 row |= {f"uses_{g}": g in used for g in groups}
             rows.append(row)
     columns = CRITERIA_COLUMNS + ([f"uses_{g}" for g in groups] if evidence_flags else [])

@@ -11,8 +11,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from conftest import FIXTURE_RAW
-from pipeline.facts import coverage
+from conftest import FIXTURE_RAW, REPO
+from pipeline.facts import EVIDENCE_GROUPS, calendar_for, coverage, fact_evidence
 from pipeline.grading import grade_sensitivity, grade_states, published_comparison, score_criteria
 from pipeline.stages import run_stages
 from pipeline.staging import ingest_all, ingest_scorecards
@@ -183,3 +183,46 @@ def test_a_state_without_felony_classes_is_coded_on_the_classes_topic(graded):
     assert cov[("KS", "felony_classes", 2020)] == "coded"
     assert cov[("TX", "felony_classes", 2020)] == "verified"
     assert cov[("AL", "felony_classes", 2020)] == "not_coded"
+
+
+@pytest.mark.parametrize("raw", [FIXTURE_RAW, REPO / "data" / "raw"], ids=["fixture", "shipped"])
+def test_fact_evidence_lists_exactly_the_citations_behind_each_fact_group(raw):
+    run = run_stages(raw, last_year=2024)
+    evidence = fact_evidence(run.staged, calendar_for(run.methodologies, last_year=2024))
+    listed = (evidence.groupby(["state", "year", "assessment_date", "evidence_group"])["citation"]
+              .agg(lambda c: "; ".join(sorted(set(c)))))
+    facts = run.facts.set_index(["state", "year", "assessment_date"])
+    for group in EVIDENCE_GROUPS:
+        expected = facts[f"{group}_citation"].dropna()
+        got = listed.xs(group, level="evidence_group") if group in listed.index.get_level_values(3) else listed.iloc[:0]
+        assert got.sort_index().to_dict() == expected.sort_index().to_dict(), group
+
+
+def test_fact_evidence_pairs_each_citation_with_its_own_page():
+    run = run_stages(FIXTURE_RAW, last_year=2024)
+    e = fact_evidence(run.staged, calendar_for(run.methodologies, last_year=2024))
+    tx = e[(e.state == "TX") & (e.year == 2020) & (e.evidence_group == "buyer")]
+    # the 2020 offense (line 2) resolves through the third-degree class (line 7): two rows, each its own URL
+    assert sorted(zip(tx.raw_table, tx.source_line, tx.citation, tx.source_url)) == [
+        ("buyer_offenses", 2, "Fixture § 43.02(c-1)", "https://example.org/tx/43.02"),
+        ("felony_classes", 7, "Fixture § 12.34", "https://example.org/tx/12.34"),
+    ]
+    ks = e[(e.state == "KS") & (e.year == 2020) & (e.evidence_group == "felony_classes")]
+    assert list(ks.raw_table) == ["sentencing_systems"]
+
+
+def test_fact_evidence_prefers_the_scope_specific_mistake_of_age_row(raw_dir):
+    from conftest import read_fixture_rows, write_table
+
+    rows = read_fixture_rows("mistake_of_age")
+    tx_all = next(r for r in rows if r["state"] == "TX")
+    rows.append(dict(tx_all, scope="buyer", defense="limited", citation="Fixture § buyer-only",
+                     source_url="https://example.org/tx/buyer", excerpt="a defense only after checking identification"))
+    write_table(raw_dir, "mistake_of_age", rows)
+    run = run_stages(raw_dir, last_year=2024)
+    e = fact_evidence(run.staged, calendar_for(run.methodologies, last_year=2024))
+    tx = e[(e.state == "TX") & (e.year == 2020)].set_index("evidence_group")["citation"]
+    assert tx["mistake_of_age_buyer"] == "Fixture § buyer-only"
+    assert tx["mistake_of_age_trafficking"] == tx_all["citation"]
+    f = run.facts.set_index(["state", "year"]).loc[("TX", 2020)]
+    assert (f["mistake_of_age_buyer"], f["mistake_of_age_trafficking"]) == ("limited", "prohibited")

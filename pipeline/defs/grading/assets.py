@@ -46,6 +46,19 @@ def state_year_facts(context: dg.AssetExecutionContext, raw_scorecards: Scorecar
     group_name="facts",
     kinds={"duckdb", "pandas"},
     tags={"stage": "facts"},
+    description=catalog_description("fact_evidence", "Computed by pipeline/sql/fact_evidence.sql."),
+    ins=STATUTE_INS,
+)
+def fact_evidence(raw_scorecards: Scorecards, **raw: IngestResult) -> dg.Output[pd.DataFrame]:
+    staged = {name: raw[f"raw_{name}"].accepted for name in STATUTE_TABLES}
+    evidence = facts_sql.fact_evidence(staged, facts_sql.calendar_for(raw_scorecards.methodologies))
+    return dg.Output(evidence, metadata=_meta(evidence, rows_by_group=evidence["evidence_group"].value_counts().to_dict()))
+
+
+@dg.asset(
+    group_name="facts",
+    kinds={"duckdb", "pandas"},
+    tags={"stage": "facts"},
     description=catalog_description("coverage"),
 )
 def coverage(state_year_facts: pd.DataFrame) -> dg.Output[pd.DataFrame]:
@@ -112,5 +125,5 @@ def published_comparison(state_grades: pd.DataFrame, raw_published_grades: Inges
     return dg.Output(frame, metadata=_meta(frame))
 
 
-grading_assets = [state_year_facts, coverage, criterion_scores, state_grades,
+grading_assets = [state_year_facts, fact_evidence, coverage, criterion_scores, state_grades,
                   grade_sensitivity, published_comparison]

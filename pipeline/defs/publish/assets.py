@@ -11,7 +11,7 @@ from pipeline.grading import criteria_frame, methodologies_frame, published_agre
 from pipeline.staging import RAW_TABLES, Scorecards, staged_outputs
 from pipeline.warehouse import catalog_table, export_tables, publish_warehouse
 
-GRADED = ("state_year_facts", "coverage", "criterion_scores", "state_grades", "grade_sensitivity",
+GRADED = ("state_year_facts", "fact_evidence", "coverage", "criterion_scores", "state_grades", "grade_sensitivity",
           "published_comparison")
 
 
