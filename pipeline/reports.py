@@ -27,6 +27,7 @@ import pandas as pd
 from pipeline import charts
 from pipeline.docs import write_if_changed
 from pipeline.jurisdictions import NAMES
+from pipeline.rules import load_facts
 from pipeline.scorecards import Methodology
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -86,6 +87,7 @@ class Tables:
     comparison: pd.DataFrame
     published: pd.DataFrame
     statutes: dict[str, pd.DataFrame]  # accepted rows of every statute table
+    evidence: pd.DataFrame  # fact_evidence: the raw rows behind each evidence group
 
     @cached_property
     def _years(self) -> dict[str, list[int]]:
@@ -130,11 +132,31 @@ def law_change_years(events: list[dict], m: Methodology, years: list[int]) -> li
     return [y for y in years if laws_taking_effect(events, _as_of(m, y - 1), _as_of(m, y))]
 
 
-def _evidence(citation, source_url) -> dict | None:
-    """The statutes behind a criterion and the pages they were read on (numbered links)."""
-    if not citation:
-        return None
-    return {"citation": citation, "urls": (source_url or "").split()}
+EVIDENCE_COLUMNS = ["state", "year", "assessment_date", "evidence_group", "citation", "source_url", "verified"]
+
+
+def evidence_index(evidence: pd.DataFrame, keep: set[str] | None = None) -> dict:
+    """(state, year, assessment_date, evidence group) -> its sources, each citation with the page
+    it was read on, once each, in citation order."""
+    frame = evidence[evidence["state"].isin(keep)] if keep else evidence
+    out: dict = {}
+    for r in _records(frame.sort_values(["citation", "source_url"])):
+        sources = out.setdefault((r["state"], int(r["year"]), r["assessment_date"], r["evidence_group"]), [])
+        item = {"citation": r["citation"], "source_url": r["source_url"], "verified": bool(r["verified"])}
+        if item not in sources:
+            sources.append(item)
+    return out
+
+
+def criterion_sources(look: "Lookup", m: Methodology, state: str, year: int, criterion) -> list[dict]:
+    """The sources behind one criterion: those of every evidence group its facts draw on."""
+    facts = load_facts()
+    out: list[dict] = []
+    for group in sorted({facts[name].evidence for name in criterion.facts}):
+        for item in look.evidence.get((state, year, m.assessment_date, group), []):
+            if item not in out:
+                out.append(item)
+    return out
 
 
 @dataclass
@@ -147,6 +169,7 @@ class Lookup:
     published: dict  # (state, year) -> [rows]
     graded_count: dict  # (methodology, year) -> n
     events: dict  # state -> law events
+    evidence: dict  # (state, year, assessment_date, group) -> sources
 
     @classmethod
     def build(cls, t: Tables, states: list[str] | None = None) -> "Lookup":
@@ -163,7 +186,7 @@ class Lookup:
         counts = t.grades[t.grades["grade"].notna()].groupby(["methodology", "year"]).size()
         graded = {(m, int(y)): int(n) for (m, y), n in counts.items()}
         events = {s: law_events(t.statutes, s) for s in (sorted(keep) if keep else NAMES)}
-        return cls(grades, scores, sens, published, graded, events)
+        return cls(grades, scores, sens, published, graded, events, evidence_index(t.evidence, keep))
 
 
 def card_context(t: Tables, look: Lookup, m: Methodology, state: str, year: int) -> dict:
@@ -177,7 +200,7 @@ def card_context(t: Tables, look: Lookup, m: Methodology, state: str, year: int)
                  "status_label": STATUS_LABELS[row["status"]], "points_awarded": row["points_awarded"],
                  "points_possible": row["points_possible"],
                  "verified": bool(row["verified"]) if row["verified"] is not None else True,
-                 "evidence": _evidence(row["citation"], row["source_url"]) if row["status"] != "not_coded" else None}
+                 "sources": criterion_sources(look, m, state, year, c) if row["status"] != "not_coded" else []}
         if not sections or sections[-1]["id"] != c.section_id:
             sections.append({"id": c.section_id, "title": c.section_title, "criteria": []})
         sections[-1]["criteria"].append(entry)
@@ -189,6 +212,12 @@ def card_context(t: Tables, look: Lookup, m: Methodology, state: str, year: int)
             changes.append({"title": c.title, "before": STATUS_LABELS[b["status"]], "after": STATUS_LABELS[a["status"]],
                             "delta": ("+" if delta > 0 else "") + fmt(delta)})
     entries = [e for sec in sections for e in sec["criteria"]]
+    sources: list[dict] = []  # every source once, numbered in order of first use
+    for e in entries:
+        for src in e["sources"]:
+            if src not in sources:
+                sources.append(src)
+        e["refs"] = [sources.index(src) + 1 for src in e["sources"]]
     raise_items = sorted(
         [{"title": e["title"], "rationale": e["rationale"], "points": e["points_possible"] - e["points_awarded"]}
          for e in entries if e["status"] in ("unmet", "partial")], key=lambda r: (-r["points"], r["title"]))
@@ -202,11 +231,11 @@ def card_context(t: Tables, look: Lookup, m: Methodology, state: str, year: int)
         "sensitivity": look.sensitivity.get((m.id, state, year)),
         "trend_src": f"../charts/trend-{state}.svg",
         "trend_alt": trend_alt(pd.DataFrame(history), NAMES[state], m),
-        "sections": sections, "changes": changes,
+        "sections": sections, "changes": changes, "sources": sources,
         "laws": laws_taking_effect(look.events[state], _as_of(m, year - 1), _as_of(m, year)),
         "raise_items": raise_items,
         "not_coded": [e["title"] for e in entries if e["status"] == "not_coded"],
-        "unverified": [e["title"] for e in entries if e["evidence"] and not e["verified"]],
+        "unverified": [e["title"] for e in entries if e["sources"] and not e["verified"]],
         "scale_text": ", ".join(f"{letter} ≥ {fmt(p)}%" for letter, p in m.scale) + ", else F",
         "published": [{**p, "framework": FRAMEWORK_TITLES.get(p["framework"], p["framework"])}
                       for p in look.published.get((state, year), [])],

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipeline.facts import calendar_for, state_year_facts
+from pipeline.facts import calendar_for, fact_evidence, state_year_facts
 from pipeline.grading import (criteria_frame, grade_sensitivity, grade_states, published_comparison,
                               score_criteria)
 from pipeline.ingest import IngestResult
@@ -29,6 +29,7 @@ class Graded:
     grades: pd.DataFrame
     sensitivity: pd.DataFrame
     comparison: pd.DataFrame
+    evidence: pd.DataFrame
 
     @property
     def staged(self) -> dict[str, pd.DataFrame]:
@@ -37,7 +38,8 @@ class Graded:
     def tables(self) -> Tables:
         """What the report cards are built from."""
         return Tables(self.methodologies, self.grades, self.scores, criteria_frame(self.methodologies),
-                      self.sensitivity, self.comparison, self.results["published_grades"].accepted, self.staged)
+                      self.sensitivity, self.comparison, self.results["published_grades"].accepted, self.staged,
+                      self.evidence)
 
 
 def run_stages(raw_dir: Path, last_year: int | None = None) -> Graded:
@@ -45,11 +47,13 @@ def run_stages(raw_dir: Path, last_year: int | None = None) -> Graded:
     results = ingest_all(raw_dir)
     methodologies = ingest_scorecards(raw_dir).methodologies
     staged = {k: results[k].accepted for k in STATUTE_TABLES}
-    facts = state_year_facts(staged, calendar_for(methodologies, last_year=last_year))
+    cal = calendar_for(methodologies, last_year=last_year)
+    facts = state_year_facts(staged, cal)
     with duckdb.connect() as con:
         con.register("state_year_facts", facts)
         scores = score_criteria(con, methodologies)
         grades = grade_states(con, scores, methodologies)
         sensitivity = grade_sensitivity(con, scores, grades, methodologies)
         comparison = published_comparison(con, grades, results["published_grades"].accepted, methodologies)
-    return Graded(results, methodologies, facts, scores, grades, sensitivity, comparison)
+    return Graded(results, methodologies, facts, scores, grades, sensitivity, comparison,
+                  fact_evidence(staged, cal))

@@ -64,10 +64,13 @@ def test_a_card_shows_the_grade_the_evidence_what_changed_and_what_would_raise_i
     assert "Long maximum prison term: partly met → met (+2 points)" in html
     assert '<a href="https://example.org/tx/43.021" rel="noopener">Fixture § 43.021</a>' in html
     assert "in force from 2021-09-01" in html
-    # evidence: the statutes behind the criterion and every page they were read on
-    assert "Fixture § 12.32; Fixture § 43.021" in html
-    assert '<a href="https://example.org/tx/12.32" rel="noopener">[1]</a>' in html
-    assert '<a href="https://example.org/tx/43.021" rel="noopener">[2]</a>' in html
+    # evidence: each statute behind the criterion, numbered, each number its own page
+    sources = dict(re.findall(r'<li id="source-(\d+)"><a href="[^"]+" rel="noopener">([^<]+)</a>', html))
+    pages = dict(re.findall(r'<li id="source-(\d+)"><a href="([^"]+)"', html))
+    long_term = html.split("Long maximum prison term")[1].split("</tr>")[0]
+    cited = re.findall(r'href="#source-(\d+)"', long_term)
+    assert sorted((sources[n], pages[n]) for n in cited) == [
+        ("Fixture § 12.32", "https://example.org/tx/12.32"), ("Fixture § 43.021", "https://example.org/tx/43.021")]
     card_2021 = state_pages(fixture_tables, "TX")["fixture_card/2021/TX.html"]
     assert "What would raise the grade" in card_2021 and "Long maximum prison term" in card_2021
     assert "2 points are within reach" in card_2021
@@ -142,11 +145,16 @@ def test_only_changed_files_are_rewritten(fixture_tables, tmp_path):
 def test_layout_links_resolve_between_pages(fixture_pages, tmp_path):
     write_pages(tmp_path, fixture_pages)
     card = tmp_path / "fixture_card" / "2022" / "TX.html"
-    o = outline(card.read_text())
-    local = [h for h in o.links + [i["src"] for i in o.images] if not h.startswith("http")]
+    html = card.read_text()
+    o = outline(html)
+    local = [h for h in o.links + [i["src"] for i in o.images] if not h.startswith(("http", "#"))]
     assert len(local) > 10
     for href in local:
         assert (card.parent / href).resolve().exists(), href
+    anchors = [h[1:] for h in o.links if h.startswith("#")]
+    assert anchors, "criteria point to the numbered sources"
+    for anchor in anchors:
+        assert f'id="{anchor}"' in html, anchor
 
 
 def test_charts_whose_inputs_did_not_change_are_not_redrawn(fixture_tables, tmp_path):
@@ -173,3 +181,13 @@ def test_law_events_say_when_a_state_sets_penalties_offense_by_offense(fixture_t
     system = [e for e in events if "offense by offense" in e["what"]]
     assert [(e["citation"], str(e["date"].date())) for e in system] == [("Fixture § 21-6804", "2000-01-01")]
     assert all("offense by offense" not in e["what"] for e in law_events(fixture_tables.statutes, "TX"))
+
+
+def test_each_source_on_a_card_says_whether_it_was_verified(fixture_tables):
+    html = state_pages(fixture_tables, "IN")["fixture_card/2020/IN.html"]
+    sources = dict(re.findall(r'<li id="source-(\d+)">(.*?)</li>', html))
+    refs = {title: re.findall(r'href="#source-(\d+)"', cell)
+            for title, cell in re.findall(r"<tr>\s*<td>(.*?)<br>.*?</td>.*?</td>.*?</td>\s*<td>(.*?)</td>", html, re.S)}
+    (moa,) = refs["No mistake-of-age defense"]
+    assert "Fixture § 35-42-4-3(c)</a> <span class=\"note\">(not yet verified against statute text)</span>" in sources[moa]
+    assert all("not yet verified" not in sources[n] for n in refs["Long maximum prison term"])

@@ -10,15 +10,16 @@ from pipeline.defs.partitions import state_partitions
 from pipeline.defs.resources import ProjectPaths
 from pipeline.grading import criteria_frame
 from pipeline.ingest import IngestResult
-from pipeline.reports import ChartCache, Lookup, Tables, national_pages, state_pages, write_pages
+from pipeline.reports import EVIDENCE_COLUMNS, ChartCache, Lookup, Tables, national_pages, state_pages, write_pages
 from pipeline.defs.grading.assets import STATUTE_INS
 from pipeline.staging import STATUTE_TABLES, Scorecards
 
 
 def _tables(cards: Scorecards, grades, scores, sensitivity, comparison, published: IngestResult,
-            statutes: dict[str, IngestResult]) -> Tables:
+            statutes: dict[str, IngestResult], evidence: pd.DataFrame | None = None) -> Tables:
     return Tables(cards.methodologies, grades, scores, criteria_frame(cards.methodologies), sensitivity, comparison,
-                  published.accepted, {k: v.accepted for k, v in statutes.items()})
+                  published.accepted, {k: v.accepted for k, v in statutes.items()},
+                  evidence if evidence is not None else pd.DataFrame(columns=EVIDENCE_COLUMNS))
 
 
 @dg.asset(
@@ -35,9 +36,9 @@ def _tables(cards: Scorecards, grades, scores, sensitivity, comparison, publishe
 def report_cards(context: dg.AssetExecutionContext, paths: ProjectPaths, raw_scorecards: Scorecards,
                  state_grades: pd.DataFrame, criterion_scores: pd.DataFrame, grade_sensitivity: pd.DataFrame,
                  published_comparison: pd.DataFrame, raw_published_grades: IngestResult,
-                 **raw: IngestResult) -> dg.MaterializeResult:
+                 fact_evidence: pd.DataFrame, **raw: IngestResult) -> dg.MaterializeResult:
     t = _tables(raw_scorecards, state_grades, criterion_scores, grade_sensitivity, published_comparison,
-                raw_published_grades, {name: raw[f"raw_{name}"] for name in STATUTE_TABLES})
+                raw_published_grades, {name: raw[f"raw_{name}"] for name in STATUTE_TABLES}, fact_evidence)
     states = context.partition_keys
     look = Lookup.build(t, states)
     cache = ChartCache(Path(paths.reports_dir), "cards")
