@@ -110,3 +110,21 @@ def test_the_warehouse_location_comes_from_the_environment(project_dirs, tmp_pat
     result = execute_build(build_definitions(), reports=False)
     assert result.success
     assert elsewhere.exists() and not project_dirs["warehouse"].exists()
+
+
+def test_raw_checks_report_rejections_and_contradicting_excerpts(project_dirs):
+    rows = read_fixture_rows("felony_classes")
+    rows[0]["max_fine_usd"] = "$10,000"  # rejected: not a number
+    rows[1]["excerpt"] = "is a Class Q felony"  # accepted, but the excerpt names another class
+    write_table(project_dirs["raw"], "felony_classes", rows)
+    result = execute_build(build_definitions(), reports=False)
+    assert result.success, "warnings do not stop the build"
+    evaluations = {(e.asset_key.to_user_string(), e.check_name): e for e in result.get_asset_check_evaluations()}
+    fc = {name: evaluations[("raw_felony_classes", name)] for name in
+          ("rows_accounted_for", "no_rejected_rows", "excerpts_agree", "no_overlapping_versions")}
+    assert fc["rows_accounted_for"].passed and fc["no_overlapping_versions"].passed
+    assert not fc["no_rejected_rows"].passed and fc["no_rejected_rows"].severity == dg.AssetCheckSeverity.WARN
+    assert fc["no_rejected_rows"].metadata["rows_rejected"].value == 1
+    assert not fc["excerpts_agree"].passed and fc["excerpts_agree"].metadata["contradictions"].value == 1
+    clean = [e for (asset, _), e in evaluations.items() if asset != "raw_felony_classes" and asset.startswith("raw_")]
+    assert clean and all(e.passed for e in clean)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 
 class StateParquetIOManager(dg.ConfigurableIOManager):
@@ -42,5 +44,7 @@ class StateParquetIOManager(dg.ConfigurableIOManager):
                 f"{context.asset_key.to_user_string()} has not been built for {', '.join(missing[:10])}"
                 f"{' …' if len(missing) > 10 else ''}; run the full build first (csec-grades build)."
             )
-        frames = [pd.read_parquet(p) for p in paths]
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        if not paths:
+            return pd.DataFrame()
+        # one Arrow concatenation (a column empty in some states' files takes the others' type)
+        return pa.concat_tables([pq.read_table(p) for p in paths], promote_options="default").to_pandas()

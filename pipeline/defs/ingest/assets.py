@@ -4,6 +4,7 @@
 import dagster as dg
 
 from pipeline.contract import load_contract
+from pipeline.defs.ingest.checks import check_results, check_specs
 from pipeline.defs.metadata import preview, schema
 from pipeline.defs.resources import ProjectPaths
 from pipeline.ingest import IngestResult, InputFileError
@@ -11,7 +12,7 @@ from pipeline.staging import RAW_TABLES, Scorecards, ingest_raw, ingest_scorecar
 
 
 def _ingest(context: dg.AssetExecutionContext, paths: ProjectPaths, name: str,
-            felony_classes: IngestResult | None = None) -> dg.Output[IngestResult]:
+            felony_classes: IngestResult | None = None):
     try:
         result = ingest_raw(paths.raw_path, name, felony_classes)
     except InputFileError as e:
@@ -26,7 +27,7 @@ def _ingest(context: dg.AssetExecutionContext, paths: ProjectPaths, name: str,
     )
     for message in result.rejected["message"].head(20):
         context.log.warning(message)
-    return dg.Output(
+    yield dg.Output(
         result,
         metadata={
             "dagster/row_count": len(result.accepted),
@@ -37,6 +38,7 @@ def _ingest(context: dg.AssetExecutionContext, paths: ProjectPaths, name: str,
             "rejections": preview(result.rejected[["line", "column", "rule", "message"]], rows=20),
         },
     )
+    yield from check_results(name, result)
 
 
 def raw_asset(name: str) -> dg.AssetsDefinition:
@@ -49,11 +51,12 @@ def raw_asset(name: str) -> dg.AssetsDefinition:
         kinds={"csv", "pandas"},
         tags={"stage": "raw"},
         ins=ins,
+        check_specs=check_specs(name),
         description=f"data/raw/{table.path}, validated. Grain: {table.grain}. "
         "Good rows are typed; bad rows go to rejected_rows with their reasons.",
     )
-    def _asset(context: dg.AssetExecutionContext, paths: ProjectPaths, **upstream) -> dg.Output[IngestResult]:
-        return _ingest(context, paths, name, upstream.get("felony_classes"))
+    def _asset(context: dg.AssetExecutionContext, paths: ProjectPaths, **upstream):
+        yield from _ingest(context, paths, name, upstream.get("felony_classes"))
 
     return _asset
 
@@ -65,11 +68,12 @@ raw_assets = [raw_asset(name) for name in RAW_TABLES]
     group_name="raw",
     kinds={"yaml"},
     tags={"stage": "raw"},
+    check_specs=check_specs("scorecards"),
     description="data/raw/scorecards/*.yaml, loaded safely and validated, rules compiled. Grain: one "
     "methodology per file. A file with any problem stops the run with every problem listed (file, line, "
     "place), so a typo never silently drops a methodology from the published warehouse.",
 )
-def raw_scorecards(context: dg.AssetExecutionContext, paths: ProjectPaths) -> dg.Output[Scorecards]:
+def raw_scorecards(context: dg.AssetExecutionContext, paths: ProjectPaths):
     cards = ingest_scorecards(paths.raw_path)
     result = cards.ingest
     if len(result.rejected):
@@ -86,7 +90,7 @@ def raw_scorecards(context: dg.AssetExecutionContext, paths: ProjectPaths) -> dg
     )
     for message in result.rejected["message"].head(20):
         context.log.warning(message)
-    return dg.Output(cards, metadata={
+    yield dg.Output(cards, metadata={
         "dagster/row_count": len(cards.methodologies),
         "files_read": result.rows_read,
         "files_rejected": result.rows_rejected,
@@ -95,3 +99,4 @@ def raw_scorecards(context: dg.AssetExecutionContext, paths: ProjectPaths) -> dg
                       f"{len(m.criteria)} criteria)" for m in cards.methodologies) or "_none_"),
         "rejections": preview(result.rejected[["line", "column", "message"]], rows=20),
     })
+    yield from check_results("scorecards", result)
