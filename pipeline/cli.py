@@ -55,19 +55,16 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from pipeline.ingest import InputFileError
-    from pipeline.staging import RAW_TABLES, ingest_raw
+    from pipeline.staging import RAW_TABLES, ingest_all
 
-    raw_dir = Path(setting("CSEC_RAW_DIR"))
-    status, results = 0, {}
+    errors: dict = {}
+    results = ingest_all(Path(setting("CSEC_RAW_DIR")), file_errors=errors)
+    status = 1 if errors else 0
     for name in RAW_TABLES:
-        try:
-            r = ingest_raw(raw_dir, name, results.get("felony_classes"))
-        except InputFileError as e:
-            print(f"ERROR {e}", file=sys.stderr)
-            status = 1
+        if name in errors:
+            print(f"ERROR {errors[name]}", file=sys.stderr)
             continue
-        results[name] = r
+        r = results[name]
         print(f"{r.file}: {r.rows_read} read, {len(r.accepted)} accepted, {r.rows_rejected} rejected")
         for message in r.rejected["message"]:
             print(f"  {message}")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.contract import load_contract
-from pipeline.ingest import REJECTED_COLUMNS, IngestResult, empty_rejected, ingest_table
+from pipeline.ingest import REJECTED_COLUMNS, IngestResult, InputFileError, empty_rejected, ingest_table
 from pipeline.scorecards import Methodology, Problem, load_methodologies
 from pipeline.warehouse import TableOut, catalog_table, staged_tables
 
@@ -29,10 +29,17 @@ def ingest_raw(raw_dir: Path, table_name: str, felony_classes: IngestResult | No
     return ingest_table(Path(raw_dir), table_name, classes=classes)
 
 
-def ingest_all(raw_dir: Path) -> dict[str, IngestResult]:
+def ingest_all(raw_dir: Path, file_errors: dict[str, InputFileError] | None = None) -> dict[str, IngestResult]:
+    """Ingest every raw file. A file-level problem raises, unless `file_errors` is given: then
+    it is recorded there and the other files are still read (the file is left out)."""
     results: dict[str, IngestResult] = {}
     for name in RAW_TABLES:
-        results[name] = ingest_raw(raw_dir, name, results.get("felony_classes"))
+        try:
+            results[name] = ingest_raw(raw_dir, name, results.get("felony_classes"))
+        except InputFileError as e:
+            if file_errors is None:
+                raise
+            file_errors[name] = e
     return results
 
 

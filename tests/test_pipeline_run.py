@@ -117,3 +117,19 @@ def test_dg_check_defs_passes():
     dg_bin = os.path.join(os.path.dirname(sys.executable), "dg")
     done = subprocess.run([dg_bin, "check", "defs"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_validate_lists_rejections_and_reads_past_a_broken_file(project_dirs, capsys):
+    assert cli_main(["validate"]) == 0
+    rows = read_fixture_rows("buyer_offenses")
+    rows[0]["victim_age_from"] = "eighteen"
+    write_table(project_dirs["raw"], "buyer_offenses", rows)
+    assert cli_main(["validate"]) == 0, "rejected rows are reported, not fatal"
+    assert cli_main(["validate", "--strict"]) == 1
+    out = capsys.readouterr().out
+    assert "data/raw/statutes/buyer_offenses.csv:2: column victim_age_from = 'eighteen'" in out
+    (project_dirs["raw"] / "statutes" / "mistake_of_age.csv").write_text("state;scope\nTX;all\n", encoding="utf-8")
+    assert cli_main(["validate"]) == 1
+    captured = capsys.readouterr()
+    assert "ERROR" in captured.err and "mistake_of_age.csv" in captured.err
+    assert "data/raw/reference/published_grades.csv:" in captured.out, "the files after it are still read"
