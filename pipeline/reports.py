@@ -101,24 +101,33 @@ def _as_of(m: Methodology, year: int) -> pd.Timestamp:
     return pd.Timestamp(year=year, month=m.assessment_month, day=m.assessment_day)
 
 
+def _describe(table: str, r: dict) -> str:
+    if table == "buyer_offenses":
+        return f"{r['offense']} ({r['classification']}, ages {r['victim_age_from']}–{r['victim_age_under'] - 1})"
+    if table == "felony_classes":
+        return f"{r['classification']} penalties"
+    if table == "sentencing_systems":
+        return ("penalties set offense by offense (no felony classes)" if r["system"] == "offense_specific"
+                else "felony class system")
+    return f"mistake-of-age defense ({r['scope']}): {r['defense']}"
+
+
 def law_events(statutes: dict[str, pd.DataFrame], state: str) -> list[dict]:
-    """Every date on which a coded provision of `state` took effect or ceased to apply."""
+    """The dates on which a coded provision of `state` is known to have taken effect or been
+    replaced. Only sourced dates count: a version whose start is `enacted` took effect that
+    day, and a version ending on such a day was replaced then. A `known_since` start is only
+    where the coding begins (the law may be older), and an end that no enacted version starts
+    on is where the coding stops; neither is shown as a change in the law."""
+    rows = [(table, r) for table, frame in statutes.items() for r in _records(frame[frame["state"] == state])]
+    enacted_days = {pd.Timestamp(r["effective_from"]) for _, r in rows if r.get("effective_from_basis") == "enacted"}
     out = []
-    for table, frame in statutes.items():
-        for r in _records(frame[frame["state"] == state]):
-            if table == "buyer_offenses":
-                what = f"{r['offense']} ({r['classification']}, ages {r['victim_age_from']}–{r['victim_age_under'] - 1})"
-            elif table == "felony_classes":
-                what = f"{r['classification']} penalties"
-            elif table == "sentencing_systems":
-                what = ("penalties set offense by offense (no felony classes)" if r["system"] == "offense_specific"
-                        else "felony class system")
-            else:
-                what = f"mistake-of-age defense ({r['scope']}): {r['defense']}"
-            base = {"citation": r["citation"], "source_url": r["source_url"]}
+    for table, r in rows:
+        what = _describe(table, r)
+        base = {"citation": r["citation"], "source_url": r["source_url"]}
+        if r.get("effective_from_basis") == "enacted":
             out.append(base | {"date": pd.Timestamp(r["effective_from"]), "what": what})
-            if r.get("effective_to") is not None:
-                out.append(base | {"date": pd.Timestamp(r["effective_to"]), "what": f"{what} ceased to apply"})
+        if r.get("effective_to") is not None and pd.Timestamp(r["effective_to"]) in enacted_days:
+            out.append(base | {"date": pd.Timestamp(r["effective_to"]), "what": f"{what} ceased to apply"})
     return sorted(out, key=lambda x: (x["date"], x["citation"], x["what"]))
 
 

@@ -174,13 +174,19 @@ def test_charts_whose_inputs_did_not_change_are_not_redrawn(fixture_tables, tmp_
     assert [k for k in national_pages(fixture_tables, cache=third) if k.endswith(".svg")] == [drawn[0]]
 
 
-def test_law_events_say_when_a_state_sets_penalties_offense_by_offense(fixture_tables):
+def test_only_sourced_dates_show_as_changes_in_the_law(fixture_tables):
     from pipeline.reports import law_events
 
-    events = law_events(fixture_tables.statutes, "KS")
-    system = [e for e in events if "offense by offense" in e["what"]]
-    assert [(e["citation"], str(e["date"].date())) for e in system] == [("Fixture § 21-6804", "2000-01-01")]
-    assert all("offense by offense" not in e["what"] for e in law_events(fixture_tables.statutes, "TX"))
+    # IN: the Level 5 version was enacted on 2014-07-01 and replaced the Class C version
+    # (known only since 2008); both ends of the change are shown, the 2008 start is not.
+    events = [(str(e["date"].date()), e["what"]) for e in law_events(fixture_tables.statutes, "IN")]
+    assert ("2014-07-01", "Promoting prostitution of a minor (Level 5 felony, ages 0–17)") in events
+    assert ("2014-07-01", "Promoting prostitution of a minor (Class C felony, ages 0–17) ceased to apply") in events
+    assert not [d for d, _ in events if d < "2014-07-01"], "a known_since start is where coding begins"
+    # KS: every row is known_since and the buyer offense ends on a day no enacted law starts
+    assert law_events(fixture_tables.statutes, "KS") == []
+    html = state_pages(fixture_tables, "KS")["fixture_card/2015/KS.html"]
+    assert "ceased to apply" not in html and "Laws that took effect" not in html
 
 
 def test_each_source_on_a_card_says_whether_it_was_verified(fixture_tables):
