@@ -70,36 +70,28 @@ def fact_column_comments() -> dict[str, str]:
     return comments
 
 
-def compute_facts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Run the facts SQL on a connection holding `calendar` and the staged tables."""
-    sql = (SQL_DIR / "state_year_facts.sql").read_text(encoding="utf-8")
-    return con.execute(sql).df()
-
-
-def state_year_facts(staged: dict[str, pd.DataFrame], cal: pd.DataFrame) -> pd.DataFrame:
-    """Facts from the staged frames of every statute table of the contract."""
+def _query_staged(sql_file: str, staged: dict[str, pd.DataFrame], cal: pd.DataFrame) -> pd.DataFrame:
+    """Run one of sql/ on a connection holding `calendar` and every staged statute table."""
     con = duckdb.connect()
     try:
         con.register("calendar", cal)
         for name in load_contract().statute_tables:
             con.register(f"staged_{name}", staged[name])
-        facts = compute_facts(con)
+        return con.execute((SQL_DIR / sql_file).read_text(encoding="utf-8")).df()
     finally:
         con.close()
+
+
+def state_year_facts(staged: dict[str, pd.DataFrame], cal: pd.DataFrame) -> pd.DataFrame:
+    """Facts from the staged frames of every statute table of the contract."""
+    facts = _query_staged("state_year_facts.sql", staged, cal)
     facts["as_of"] = pd.to_datetime(facts["as_of"]).dt.date
     return facts
 
 
 def fact_evidence(staged: dict[str, pd.DataFrame], cal: pd.DataFrame) -> pd.DataFrame:
     """The raw rows behind each evidence group of state_year_facts, one row per source line."""
-    con = duckdb.connect()
-    try:
-        con.register("calendar", cal)
-        for name in load_contract().statute_tables:
-            con.register(f"staged_{name}", staged[name])
-        return con.execute((SQL_DIR / "fact_evidence.sql").read_text(encoding="utf-8")).df()
-    finally:
-        con.close()
+    return _query_staged("fact_evidence.sql", staged, cal)
 
 
 def coverage(facts: pd.DataFrame) -> pd.DataFrame:

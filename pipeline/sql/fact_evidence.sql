@@ -4,25 +4,28 @@
 -- Inputs: calendar and the staged statute tables, as for state_year_facts.sql; the rules for
 -- which rows stand behind a group mirror that file.
 WITH
+raw_rows AS (
+    -- every statute row in one shape: label = its class, system or scope; detail = class level
+    SELECT 'felony_classes' AS tbl, state, effective_from, effective_to, source_file, source_line,
+           classification AS label, level AS detail, citation, source_url, source_kind, verified
+    FROM staged_felony_classes
+    UNION ALL
+    SELECT 'sentencing_systems', state, effective_from, effective_to, source_file, source_line,
+           system, NULL, citation, source_url, source_kind, verified
+    FROM staged_sentencing_systems
+    UNION ALL
+    SELECT 'buyer_offenses', state, effective_from, effective_to, source_file, source_line,
+           classification, NULL, citation, source_url, source_kind, verified
+    FROM staged_buyer_offenses
+    UNION ALL
+    SELECT 'mistake_of_age', state, effective_from, effective_to, source_file, source_line,
+           scope, NULL, citation, source_url, source_kind, verified
+    FROM staged_mistake_of_age
+),
 in_force AS (
-    SELECT c.state, c.year, c.assessment_date, 'felony_classes' AS tbl, x.source_file, x.source_line,
-           x.classification AS label, x.level AS detail, x.citation, x.source_url, x.source_kind, x.verified
-    FROM calendar c JOIN staged_felony_classes x
-      ON x.state = c.state AND x.effective_from <= c.as_of AND (x.effective_to IS NULL OR c.as_of < x.effective_to)
-    UNION ALL
-    SELECT c.state, c.year, c.assessment_date, 'sentencing_systems', x.source_file, x.source_line,
-           x.system, NULL, x.citation, x.source_url, x.source_kind, x.verified
-    FROM calendar c JOIN staged_sentencing_systems x
-      ON x.state = c.state AND x.effective_from <= c.as_of AND (x.effective_to IS NULL OR c.as_of < x.effective_to)
-    UNION ALL
-    SELECT c.state, c.year, c.assessment_date, 'buyer_offenses', x.source_file, x.source_line,
-           x.classification, NULL, x.citation, x.source_url, x.source_kind, x.verified
-    FROM calendar c JOIN staged_buyer_offenses x
-      ON x.state = c.state AND x.effective_from <= c.as_of AND (x.effective_to IS NULL OR c.as_of < x.effective_to)
-    UNION ALL
-    SELECT c.state, c.year, c.assessment_date, 'mistake_of_age', x.source_file, x.source_line,
-           x.scope, NULL, x.citation, x.source_url, x.source_kind, x.verified
-    FROM calendar c JOIN staged_mistake_of_age x
+    SELECT c.state, c.year, c.assessment_date, x.tbl, x.source_file, x.source_line,
+           x.label, x.detail, x.citation, x.source_url, x.source_kind, x.verified
+    FROM calendar c JOIN raw_rows x
       ON x.state = c.state AND x.effective_from <= c.as_of AND (x.effective_to IS NULL OR c.as_of < x.effective_to)
 ),
 per_state AS (

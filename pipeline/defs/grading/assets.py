@@ -16,6 +16,11 @@ from pipeline.staging import STATUTE_TABLES, Scorecards
 STATUTE_INS = {f"raw_{name}": dg.AssetIn() for name in STATUTE_TABLES}
 
 
+def _staged(raw: dict[str, IngestResult]) -> dict[str, pd.DataFrame]:
+    """The accepted rows of each statute table, from the STATUTE_INS inputs."""
+    return {name: raw[f"raw_{name}"].accepted for name in STATUTE_TABLES}
+
+
 def _meta(frame: pd.DataFrame, **extra) -> dict:
     return {"dagster/row_count": len(frame), "dagster/column_schema": schema(frame).schema,
             "preview": preview(frame), **extra}
@@ -35,7 +40,7 @@ PER_STATE = dict(partitions_def=state_partitions, backfill_policy=dg.BackfillPol
 )
 def state_year_facts(context: dg.AssetExecutionContext, raw_scorecards: Scorecards,
                      **raw: IngestResult) -> dg.Output[pd.DataFrame]:
-    staged = {name: raw[f"raw_{name}"].accepted for name in STATUTE_TABLES}
+    staged = _staged(raw)
     cal = facts_sql.calendar_for(raw_scorecards.methodologies, states=context.partition_keys)
     facts = facts_sql.state_year_facts(staged, cal)
     coded = facts[["buyer_is_felony", "buyer_max_prison_years", "mistake_of_age_buyer"]].notna().mean()
@@ -50,7 +55,7 @@ def state_year_facts(context: dg.AssetExecutionContext, raw_scorecards: Scorecar
     ins=STATUTE_INS,
 )
 def fact_evidence(raw_scorecards: Scorecards, **raw: IngestResult) -> dg.Output[pd.DataFrame]:
-    staged = {name: raw[f"raw_{name}"].accepted for name in STATUTE_TABLES}
+    staged = _staged(raw)
     evidence = facts_sql.fact_evidence(staged, facts_sql.calendar_for(raw_scorecards.methodologies))
     return dg.Output(evidence, metadata=_meta(evidence, rows_by_group=evidence["evidence_group"].value_counts().to_dict()))
 
