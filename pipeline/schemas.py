@@ -250,6 +250,10 @@ def build_schema(table: Table, classes: pd.DataFrame | None = None) -> pa.DataFr
     """The schema for one raw file, as read (string cells). `classes` are the accepted felony
     classes, needed by the rules that check rows against them (`penalty_resolves`,
     `classes_conflict`)."""
+    unknown = set(table.row_rules) - set(ROW_RULES) - set(CLASS_CHECKS)
+    if unknown:
+        raise ValueError(f"contract.yaml names row rules with no check for {table.name}: "
+                         f"{sorted(unknown)}; implement them in pipeline/schemas.py or remove them")
     columns = {
         c.name: pa.Column(checks=_column_checks(c), nullable=True, required=True)
         for c in table.columns

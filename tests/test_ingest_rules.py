@@ -192,3 +192,17 @@ def test_misdemeanor_classes_do_not_conflict_with_offense_specific_felonies(raw_
     results = ingest_all(raw_dir)
     assert results["felony_classes"].rows_rejected == 0
     assert results["sentencing_systems"].rows_rejected == 0
+
+
+def test_every_contract_rule_has_a_check_and_class_rules_agree():
+    from dataclasses import replace
+
+    from pipeline import contract
+    from pipeline.schemas import CLASS_CHECKS, build_schema
+
+    assert set(CLASS_CHECKS) == contract.CLASS_RULES
+    for table in contract.load_contract().tables.values():
+        build_schema(table)  # raises on a rule the contract names but schemas lacks
+    table = next(iter(contract.load_contract().tables.values()))
+    with pytest.raises(ValueError, match="no_such_rule"):
+        build_schema(replace(table, row_rules=(*table.row_rules, "no_such_rule")))
