@@ -103,23 +103,34 @@ def render_codebook(coverage: pd.DataFrame, research_index: dict[str, list[str]]
 
 
 def coverage_summary(coverage: pd.DataFrame) -> str:
-    """Markdown: per topic, how many of the 51 jurisdictions are verified / coded / not coded,
-    for the latest year and for the first year."""
+    """Markdown: per topic, how many of the 51 jurisdictions are verified / coded / not coded in
+    the latest year, and how many were coded in earlier years."""
     years = sorted(coverage["year"].unique())
-    latest, first = int(years[-1]), int(years[0])
-    lines = [f"Coverage on the assessment date of {latest} (and {first}), of 51 jurisdictions:", "",
-             "| topic | verified | coded, not verified | not coded | coded in " + str(first) + " |",
-             "| --- | --- | --- | --- | --- |"]
+    latest = int(years[-1])
+    lines = [f"Coverage on the assessment date of {latest}, of 51 jurisdictions:", "",
+             "| topic | verified | coded, not verified | not coded |",
+             "| --- | --- | --- | --- |"]
     for topic in TOPICS:
         now = coverage[(coverage["topic"] == topic) & (coverage["year"] == latest)]["status"].value_counts()
-        then = coverage[(coverage["topic"] == topic) & (coverage["year"] == first)]["status"].value_counts()
-        lines.append(f"| {topic} | {now.get('verified', 0)} | {now.get('coded', 0)} | "
-                     f"{now.get('not_coded', 0)} | {then.get('verified', 0) + then.get('coded', 0)} |")
+        lines.append(f"| {topic} | {now.get('verified', 0)} | {now.get('coded', 0)} | {now.get('not_coded', 0)} |")
+    shown = history_years(years)
+    lines += ["", "Jurisdictions coded (verified or not) on each year's assessment date:", "",
+              "| topic | " + " | ".join(str(y) for y in shown) + " |",
+              "| --- |" + " --- |" * len(shown)]
+    coded = coverage[coverage["status"] != "not_coded"].groupby(["topic", "year"]).size()
+    for topic in TOPICS:
+        lines.append(f"| {topic} | " + " | ".join(str(coded.get((topic, y), 0)) for y in shown) + " |")
     lines += ["", "_verified_: every row in force was read in statute text. The states not coded, and what",
               "was searched for them, are listed in [data/raw/CODEBOOK.md](data/raw/CODEBOOK.md).",
               "_felony_classes_ counts a state as coded when its class table is coded, or when a cited",
               "`sentencing_systems` row says it has no classes (each offense statute sets its penalty)."]
     return "\n".join(lines)
+
+
+def history_years(years: list[int], step: int = 3) -> list[int]:
+    """The years the coverage history shows: the first, every `step` years, and the latest."""
+    first, latest = int(years[0]), int(years[-1])
+    return sorted({*range(first, latest, step), latest})
 
 
 def replace_block(text: str, block: str) -> str:

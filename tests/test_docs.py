@@ -7,6 +7,7 @@ import re
 import shutil
 
 import duckdb
+import pandas as pd
 import pytest
 
 from conftest import REPO
@@ -112,3 +113,16 @@ def test_every_statute_row_is_cited_and_dated():
         assert len(frame) > 0
         assert frame["citation"].notna().all() and frame["source_url"].str.match(r"https?://").all()
         assert frame["effective_from"].notna().all() and frame["excerpt"].notna().all()
+
+
+def test_coverage_summary_counts_coded_jurisdictions_per_year():
+    rows = [(s, t, y, st) for t in ("felony_classes", "buyer_offenses", "mistake_of_age")
+            for y in range(2011, 2016)
+            for s, st in (("AL", "verified" if y >= 2013 else "not_coded"),
+                          ("AK", "coded" if t == "felony_classes" else "not_coded"))]
+    cov = pd.DataFrame(rows, columns=["state", "topic", "year", "status"])
+    text = coverage_summary(cov)
+    assert "| topic | 2011 | 2014 | 2015 |" in text
+    assert "| felony_classes | 1 | 2 | 2 |" in text
+    assert "| buyer_offenses | 0 | 1 | 1 |" in text
+    assert "| felony_classes | 1 | 1 | 0 |" in text  # 2015: one verified, one coded
