@@ -27,6 +27,7 @@ import pandas as pd
 from pipeline import charts
 from pipeline.docs import write_if_changed
 from pipeline.jurisdictions import NAMES
+from pipeline.grading import criteria_frame
 from pipeline.rules import load_facts
 from pipeline.scorecards import Methodology
 
@@ -82,12 +83,16 @@ class Tables:
     methodologies: list[Methodology]
     grades: pd.DataFrame
     scores: pd.DataFrame
-    criteria: pd.DataFrame
     sensitivity: pd.DataFrame
     comparison: pd.DataFrame
     published: pd.DataFrame
     statutes: dict[str, pd.DataFrame]  # accepted rows of every statute table
     evidence: pd.DataFrame  # fact_evidence: the raw rows behind each evidence group
+
+    @cached_property
+    def criteria(self) -> pd.DataFrame:
+        """One row per methodology × criterion (derived from the methodologies)."""
+        return criteria_frame(self.methodologies)
 
     @cached_property
     def _years(self) -> dict[str, list[int]]:

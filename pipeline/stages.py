@@ -12,7 +12,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.facts import calendar_for, fact_evidence, state_year_facts
-from pipeline.grading import (criteria_frame, grade_sensitivity, grade_states, published_comparison,
+from pipeline.grading import (grade_sensitivity, grade_states, published_comparison,
                               score_criteria)
 from pipeline.ingest import IngestResult
 from pipeline.reports import Tables
@@ -37,7 +37,7 @@ class Graded:
 
     def tables(self) -> Tables:
         """What the report cards are built from."""
-        return Tables(self.methodologies, self.grades, self.scores, criteria_frame(self.methodologies),
+        return Tables(self.methodologies, self.grades, self.scores,
                       self.sensitivity, self.comparison, self.results["published_grades"].accepted, self.staged,
                       self.evidence)
 

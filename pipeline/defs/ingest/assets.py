@@ -8,7 +8,7 @@ from pipeline.defs.ingest.checks import check_results, check_specs
 from pipeline.defs.metadata import preview, schema
 from pipeline.defs.resources import ProjectPaths
 from pipeline.ingest import IngestResult, InputFileError
-from pipeline.staging import RAW_TABLES, Scorecards, ingest_raw, ingest_scorecards
+from pipeline.staging import RAW_TABLES, ingest_raw, ingest_scorecards
 
 
 def _ingest(context: dg.AssetExecutionContext, paths: ProjectPaths, name: str,

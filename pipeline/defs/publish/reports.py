@@ -8,7 +8,6 @@ import pandas as pd
 
 from pipeline.defs.partitions import state_partitions
 from pipeline.defs.resources import ProjectPaths
-from pipeline.grading import criteria_frame
 from pipeline.ingest import IngestResult
 from pipeline.reports import EVIDENCE_COLUMNS, ChartCache, Lookup, Tables, national_pages, state_pages, write_pages
 from pipeline.defs.grading.assets import STATUTE_INS
@@ -17,7 +16,7 @@ from pipeline.staging import STATUTE_TABLES, Scorecards
 
 def _tables(cards: Scorecards, grades, scores, sensitivity, comparison, published: IngestResult,
             statutes: dict[str, IngestResult], evidence: pd.DataFrame | None = None) -> Tables:
-    return Tables(cards.methodologies, grades, scores, criteria_frame(cards.methodologies), sensitivity, comparison,
+    return Tables(cards.methodologies, grades, scores, sensitivity, comparison,
                   published.accepted, {k: v.accepted for k, v in statutes.items()},
                   evidence if evidence is not None else pd.DataFrame(columns=EVIDENCE_COLUMNS))
 
