@@ -65,11 +65,13 @@ def graded_sql(m: Methodology, facts_table: str = "state_year_facts") -> tuple[s
     coded = " + ".join(f"CASE WHEN c{i} IS NULL THEN 0 ELSE {p[i]} END" for i in range(len(p))) or "0"
     reach = " + ".join(f"CASE WHEN c{i} < 1 THEN {p[i]} * (1 - c{i}) ELSE 0 END" for i in range(len(p))) or "0"
     mid, version = b.param(m.id, "text"), b.param(m.version, "text")
-    totals = (f"SELECT {mid} AS methodology, {version} AS version, state, year, {score} AS score, "
+    # the credits are materialized once, so the three sums over them are not expanded into
+    # copies of every criterion's expression (which the optimizer would then have to dedupe)
+    totals = (f"WITH credits AS MATERIALIZED (SELECT f.state, f.year, {cols} FROM {_q(facts_table)} f "
+              f"WHERE f.assessment_date = {assessment} AND f.year >= {first_year}) "
+              f"SELECT {mid} AS methodology, {version} AS version, state, year, {score} AS score, "
               f"CAST({b.param(sum(points), 'number')} AS DOUBLE) AS max_score, {coded} AS coded_max, "
-              f"{reach} AS points_within_reach "
-              f"FROM (SELECT f.state, f.year, {cols} FROM {_q(facts_table)} f "
-              f"WHERE f.assessment_date = {assessment} AND f.year >= {first_year})")
+              f"{reach} AS points_within_reach FROM credits")
     return grades_sql(totals), b.params
 
 

@@ -335,10 +335,15 @@ class SqlBuilder:
     def __init__(self, start: int = 1):
         self.params: list = []
         self.start = start
+        self._slots: dict = {}
 
     def param(self, value, type_: str) -> str:
-        self.params.append(value)
-        return f"CAST(${self.start + len(self.params) - 1} AS {_SQL_TYPES[type_]})"
+        """A placeholder for `value`; equal values of one type share one placeholder."""
+        key = (type_, type(value), value)
+        if key not in self._slots:
+            self.params.append(value)
+            self._slots[key] = self.start + len(self.params) - 1
+        return f"CAST(${self._slots[key]} AS {_SQL_TYPES[type_]})"
 
     def compile(self, node, table_alias: str = "f") -> str:
         if isinstance(node, FactRef):
@@ -361,12 +366,12 @@ class SqlBuilder:
     def tiers(self, tiers: list[tuple[object, float]], table_alias: str = "f") -> str:
         """Credit of the first tier that holds; NULL (not coded) when a condition before it is
         NULL; 0 when none holds."""
-        parts = ["CASE"]
-        for tree, credit in tiers:
-            cond = self.compile(tree, table_alias)
-            parts.append(f"WHEN {cond} IS NULL THEN NULL WHEN {cond} THEN {self.param(float(credit), 'number')}")
-        parts.append("ELSE CAST(0 AS DOUBLE) END")
-        return " ".join(parts)
+        sql = "CAST(0 AS DOUBLE)"
+        for tree, credit in reversed(tiers):
+            # a simple CASE evaluates its condition once; NULL matches neither TRUE nor FALSE
+            sql = (f"CASE {self.compile(tree, table_alias)} WHEN TRUE THEN {self.param(float(credit), 'number')} "
+                   f"WHEN FALSE THEN {sql} END")
+        return sql
 
 
 def facts_used(node) -> set[str]:

@@ -226,3 +226,30 @@ def test_fact_evidence_prefers_the_scope_specific_mistake_of_age_row(raw_dir):
     assert tx["mistake_of_age_trafficking"] == tx_all["citation"]
     f = run.facts.set_index(["state", "year"]).loc[("TX", 2020)]
     assert (f["mistake_of_age_buyer"], f["mistake_of_age_trafficking"]) == ("limited", "prohibited")
+
+
+def test_buyer_penalty_is_the_weakest_age_band_and_needs_every_minor_covered(raw_dir):
+    from conftest import write_table
+
+    def offense(state, name, age_from, age_under, level, years):
+        return {"state": state, "offense": name, "offense_type": "csec", "victim_age_from": str(age_from),
+                "victim_age_under": str(age_under), "classification": level, "level": level,
+                "max_prison_years": str(years), "life_max": "false", "citation": f"Fixture {state} {name}",
+                "source_url": f"https://example.org/{state}", "source_kind": "statute_text", "verified": "true",
+                "excerpt": "the offense sets its own penalty", "effective_from": "2011-01-01",
+                "effective_from_basis": "enacted"}
+
+    write_table(raw_dir, "buyer_offenses", [
+        # overlapping bands: ages 12-13 take the stronger 10 years, 14-17 only have 5 years
+        offense("DE", "younger", 0, 14, "felony", 10), offense("DE", "older", 12, 21, "felony", 5),
+        # ages 15-17 are not covered by any offense: the facts are unknown, not weak
+        offense("NV", "young only", 0, 15, "felony", 10),
+        # a misdemeanor for 0-15 makes the buyer law not a felony for every minor
+        offense("OH", "any minor", 0, 18, "misdemeanor", 1), offense("OH", "older minor", 16, 18, "felony", 3),
+    ])
+    facts = run_stages(raw_dir, last_year=2012).facts.set_index(["state", "year"])
+    de, nv, oh = (facts.loc[(s, 2012)] for s in ("DE", "NV", "OH"))
+    assert (de["buyer_is_felony"], de["buyer_max_prison_years"]) == (True, 5)
+    assert pd.isna(nv["buyer_is_felony"]) and pd.isna(nv["buyer_max_prison_years"])
+    assert nv["buyer_offense_count"] == 1
+    assert (oh["buyer_is_felony"], oh["buyer_max_prison_years"]) == (False, 1)

@@ -5,9 +5,9 @@
 -- staged_sentencing_systems, staged_buyer_offenses, staged_mistake_of_age.
 -- Life imprisonment is +infinity years.
 WITH
-ages AS (SELECT range::INTEGER AS age FROM range(0, 18)),
 classes AS (
-    SELECT c.state, c.year, c.assessment_date, fc.*
+    SELECT c.state, c.year, c.assessment_date, fc.classification, fc.level, fc.max_prison_years,
+           fc.life_max, fc.max_fine_usd, fc.citation, fc.source_url, fc.verified
     FROM calendar c
     JOIN staged_felony_classes fc
       ON fc.state = c.state AND fc.effective_from <= c.as_of
@@ -32,23 +32,38 @@ offenses AS (
       ON k.state = b.state AND k.year = c.year AND k.assessment_date = c.assessment_date
      AND k.classification = b.classification
 ),
-by_age AS (
-    -- for each minor's age: the strongest penalty among offenses covering it
-    SELECT o.state, o.year, o.assessment_date, a.age,
+age_bounds AS (
+    -- the ages where some offense's band starts or ends (bands clipped to minors, 0-17)
+    SELECT DISTINCT state, year, assessment_date, unnest([victim_age_from, least(victim_age_under, 18)]) AS age
+    FROM offenses
+),
+segments AS (
+    -- consecutive bounds cut 0-17 into segments that every offense covers wholly or not at all
+    SELECT * FROM (
+        SELECT state, year, assessment_date, age AS lo,
+               lead(age) OVER (PARTITION BY state, year, assessment_date ORDER BY age) AS hi
+        FROM age_bounds
+    ) WHERE hi IS NOT NULL
+),
+by_segment AS (
+    -- for each segment of minors' ages: the strongest penalty among offenses covering it
+    SELECT o.state, o.year, o.assessment_date, s.lo, s.hi - s.lo AS ages,
            bool_or(o.level = 'felony') AS felony,
            CASE WHEN count(o.prison_cap) = count(*) THEN max(o.prison_cap) END AS prison,
            CASE WHEN count(o.fine_cap) = count(*) THEN max(o.fine_cap) END AS fine
     FROM offenses o
-    JOIN ages a ON a.age >= o.victim_age_from AND a.age < o.victim_age_under
+    JOIN segments s
+      ON s.state = o.state AND s.year = o.year AND s.assessment_date = o.assessment_date
+     AND o.victim_age_from <= s.lo AND o.victim_age_under >= s.hi
     GROUP BY ALL
 ),
 buyer_by_age AS (
     SELECT state, year, assessment_date,
-           count(*) AS ages_covered,
+           sum(ages) AS ages_covered,
            bool_and(felony) AS all_felony,
            CASE WHEN count(prison) = count(*) THEN min(prison) END AS prison,
            CASE WHEN count(fine) = count(*) THEN min(fine) END AS fine
-    FROM by_age
+    FROM by_segment
     GROUP BY ALL
 ),
 buyer AS (
@@ -101,8 +116,8 @@ systems AS (
 class_summary AS (
     SELECT state, year, assessment_date,
            count(*) FILTER (level = 'felony') AS class_count,
-           array_to_string(list_sort(list_distinct(list(citation))), '; ') AS citation,
-           array_to_string(list_sort(list_distinct(list(source_url))), ' ') AS source_url,
+           string_agg(DISTINCT citation, '; ' ORDER BY citation) AS citation,
+           string_agg(DISTINCT source_url, ' ' ORDER BY source_url) AS source_url,
            bool_and(verified) AS verified
     FROM classes
     GROUP BY ALL
