@@ -63,17 +63,22 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     return [{k: _none(v) for k, v in r.items()} for r in frame.to_dict("records")]
 
 
-def change_text(score_change, grade_change, prior_grade) -> str:
+def change_text(score_change, grade_change, prior_grade, coded_change=None) -> str:
+    """The change since the prior year, naming a change in how many points are coded: a grade
+    can move because more of the law was coded, not because the law changed."""
     sc = _none(score_change)
     if sc is None:
         return "no prior year"
-    if sc == 0 and not _none(grade_change):
+    gc, cc = _none(grade_change), _none(coded_change) or 0
+    if sc == 0 and not gc and not cc:
         return "no change"
     parts = [("+" if sc > 0 else "") + fmt(sc) + " points"]
-    gc = _none(grade_change)
     if gc:
         parts.append(f"{'up' if gc > 0 else 'down'} from {prior_grade}")
-    return ", ".join(parts)
+    text = ", ".join(parts)
+    if cc:
+        text += f"; {fmt(abs(cc))} {'more' if cc > 0 else 'fewer'} points coded"
+    return text
 
 
 @dataclass
@@ -203,6 +208,10 @@ class Lookup:
         return cls(grades, scores, sens, published, graded, events, evidence_index(t.evidence, keep))
 
 
+def _coded_change(now: dict, prior: dict | None):
+    return None if prior is None else now["coded_max"] - prior["coded_max"]
+
+
 def card_context(t: Tables, look: Lookup, m: Methodology, state: str, year: int) -> dict:
     g = look.grades[(m.id, state, year)]
     now = look.scores[(m.id, state, year)]
@@ -241,7 +250,8 @@ def card_context(t: Tables, look: Lookup, m: Methodology, state: str, year: int)
         "root": "../../", "state": state, "state_name": NAMES[state], "year": year, "m": m,
         "as_of": _as_of(m, year).strftime("%d %B %Y").lstrip("0"), "g": g,
         "graded_count": look.graded_count.get((m.id, year), 0),
-        "change_text": change_text(g["score_change"], g["grade_change"], g["prior_grade"]),
+        "change_text": change_text(g["score_change"], g["grade_change"], g["prior_grade"],
+                                   _coded_change(g, look.grades.get((m.id, state, year - 1)))),
         "sensitivity": look.sensitivity.get((m.id, state, year)),
         "trend_src": f"../charts/trend-{state}.svg",
         "trend_alt": trend_alt(pd.DataFrame(history), NAMES[state], m),
@@ -271,11 +281,13 @@ def trend_alt(history: pd.DataFrame, name: str, m: Methodology) -> str:
 
 def overview_context(t: Tables, m: Methodology, year: int, root: str, is_home: bool) -> dict:
     grades = t.grades[(t.grades["methodology"] == m.id) & (t.grades["year"] == year)].sort_values("state")
+    prior = {r["state"]: r for r in _records(t.grades[(t.grades["methodology"] == m.id) & (t.grades["year"] == year - 1)])}
     here = "" if is_home else ""
     prefix = f"{m.id}/{year}/" if is_home else ""
     rows = [{"name": NAMES[r["state"]], "href": f"{prefix}{r['state']}.html", "grade": r["grade"], "percent": r["percent"],
              "rank": r["rank"], "score_change": r["score_change"], "coverage": r["coverage"],
-             "change_text": change_text(r["score_change"], r["grade_change"], r["prior_grade"])}
+             "change_text": change_text(r["score_change"], r["grade_change"], r["prior_grade"],
+                                        _coded_change(r, prior.get(r["state"])))}
             for r in _records(grades)]
     rows.sort(key=lambda r: r["name"])
     counts = grades["grade"].value_counts()

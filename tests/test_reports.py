@@ -197,3 +197,14 @@ def test_each_source_on_a_card_says_whether_it_was_verified(fixture_tables):
     (moa,) = refs["No mistake-of-age defense"]
     assert "Fixture § 35-42-4-3(c)</a> <span class=\"note\">(not yet verified against statute text)</span>" in sources[moa]
     assert all("not yet verified" not in sources[n] for n in refs["Long maximum prison term"])
+
+
+def test_the_change_line_names_a_change_in_coverage():
+    from pipeline.reports import change_text
+
+    assert change_text(None, None, None) == "no prior year"
+    assert change_text(0, 0, "B", 0) == "no change"
+    assert change_text(2, 1, "C", 0) == "+2 points, up from C"
+    # same points, lower letter: the grade fell because more of the law is now coded
+    assert change_text(0, -3, "A", 5) == "0 points, down from A; 5 more points coded"
+    assert change_text(0, 0, "B", -2.5) == "0 points; 2.5 fewer points coded"
