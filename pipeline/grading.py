@@ -65,13 +65,23 @@ def graded_sql(m: Methodology, facts_table: str = "state_year_facts") -> tuple[s
     coded = " + ".join(f"CASE WHEN c{i} IS NULL THEN 0 ELSE {p[i]} END" for i in range(len(p))) or "0"
     reach = " + ".join(f"CASE WHEN c{i} < 1 THEN {p[i]} * (1 - c{i}) ELSE 0 END" for i in range(len(p))) or "0"
     mid, version = b.param(m.id, "text"), b.param(m.version, "text")
-    # the credits are materialized once, so the three sums over them are not expanded into
-    # copies of every criterion's expression (which the optimizer would then have to dedupe)
-    totals = (f"WITH credits AS MATERIALIZED (SELECT f.state, f.year, {cols} FROM {_q(facts_table)} f "
-              f"WHERE f.assessment_date = {assessment} AND f.year >= {first_year}) "
-              f"SELECT {mid} AS methodology, {version} AS version, state, year, {score} AS score, "
-              f"CAST({b.param(sum(points), 'number')} AS DOUBLE) AS max_score, {coded} AS coded_max, "
-              f"{reach} AS points_within_reach FROM credits")
+    # Credits depend only on the facts the criteria read, and most state-years repeat another's
+    # (the law rarely changes): grade each distinct combination once, then give every row the
+    # totals of its combination. Materializing stops the three sums from being expanded into
+    # copies of every criterion's expression.
+    used = sorted({name for c in m.criteria for name in c.facts})
+    keys = ", ".join(f"f.{_q(name)}" for name in used) or "TRUE AS _all"
+    match = " AND ".join(f"r.{_q(name)} IS NOT DISTINCT FROM t.{_q(name)}" for name in used) or "TRUE"
+    columns = ", ".join(["f.state", "f.year"] + [f"f.{_q(name)}" for name in used])
+    totals = (f"WITH graded_rows AS (SELECT {columns} FROM {_q(facts_table)} f "
+              f"WHERE f.assessment_date = {assessment} AND f.year >= {first_year}), "
+              f"combos AS MATERIALIZED (SELECT DISTINCT {keys} FROM graded_rows f), "
+              f"credits AS MATERIALIZED (SELECT f.*, {cols} FROM combos f), "
+              f"combo_totals AS (SELECT *, {score} AS score, {coded} AS coded_max, "
+              f"{reach} AS points_within_reach FROM credits) "
+              f"SELECT {mid} AS methodology, {version} AS version, r.state, r.year, t.score, "
+              f"CAST({b.param(sum(points), 'number')} AS DOUBLE) AS max_score, t.coded_max, t.points_within_reach "
+              f"FROM graded_rows r JOIN combo_totals t ON {match}")
     return grades_sql(totals), b.params
 
 

@@ -3,18 +3,38 @@
 -- felony classes resolved to prison terms and fines, and the citations behind each fact.
 -- Inputs: calendar(state, year, assessment_date, as_of), staged_felony_classes,
 -- staged_sentencing_systems, staged_buyer_offenses, staged_mistake_of_age.
--- Life imprisonment is +infinity years.
+-- Life imprisonment is +infinity years. The law is resolved once per state and law_date (the
+-- last day on or before the assessment date on which a coded version starts or ends).
 WITH
-classes AS (
-    SELECT c.state, c.year, c.assessment_date, fc.classification, fc.level, fc.max_prison_years,
-           fc.life_max, fc.max_fine_usd, fc.citation, fc.source_url, fc.verified
+changes AS (
+    -- every day on which some coded version of a state's law starts or ends
+    SELECT state, effective_from AS day FROM staged_felony_classes
+    UNION SELECT state, effective_to FROM staged_felony_classes WHERE effective_to IS NOT NULL
+    UNION SELECT state, effective_from AS day FROM staged_sentencing_systems
+    UNION SELECT state, effective_to FROM staged_sentencing_systems WHERE effective_to IS NOT NULL
+    UNION SELECT state, effective_from AS day FROM staged_buyer_offenses
+    UNION SELECT state, effective_to FROM staged_buyer_offenses WHERE effective_to IS NOT NULL
+    UNION SELECT state, effective_from AS day FROM staged_mistake_of_age
+    UNION SELECT state, effective_to FROM staged_mistake_of_age WHERE effective_to IS NOT NULL
+),
+dated AS (
+    -- each assessment date with the last change on or before it (law_date): between two
+    -- changes the law in force is the same, so it is resolved once per state and law_date
+    SELECT c.*, COALESCE(ch.day, DATE '0001-01-01') AS law_date
     FROM calendar c
+    ASOF LEFT JOIN changes ch ON ch.state = c.state AND c.as_of >= ch.day
+),
+points AS (SELECT DISTINCT state, law_date FROM dated),
+classes AS (
+    SELECT c.state, c.law_date, fc.classification, fc.level, fc.max_prison_years,
+           fc.life_max, fc.max_fine_usd, fc.citation, fc.source_url, fc.verified
+    FROM points c
     JOIN staged_felony_classes fc
-      ON fc.state = c.state AND fc.effective_from <= c.as_of
-     AND (fc.effective_to IS NULL OR c.as_of < fc.effective_to)
+      ON fc.state = c.state AND fc.effective_from <= c.law_date
+     AND (fc.effective_to IS NULL OR c.law_date < fc.effective_to)
 ),
 offenses AS (
-    SELECT c.state, c.year, c.assessment_date,
+    SELECT c.state, c.law_date,
            b.offense, b.offense_type, b.level, b.victim_age_from, b.victim_age_under,
            b.registration_required, b.citation, b.source_url, b.verified,
            k.citation AS class_citation, k.source_url AS class_source_url, k.verified AS class_verified,
@@ -24,41 +44,41 @@ offenses AS (
                ELSE CASE WHEN k.life_max THEN 'infinity'::DOUBLE ELSE k.max_prison_years END
            END AS prison_cap,
            COALESCE(b.max_fine_usd, k.max_fine_usd) AS fine_cap
-    FROM calendar c
+    FROM points c
     JOIN staged_buyer_offenses b
-      ON b.state = c.state AND b.effective_from <= c.as_of
-     AND (b.effective_to IS NULL OR c.as_of < b.effective_to)
+      ON b.state = c.state AND b.effective_from <= c.law_date
+     AND (b.effective_to IS NULL OR c.law_date < b.effective_to)
     LEFT JOIN classes k
-      ON k.state = b.state AND k.year = c.year AND k.assessment_date = c.assessment_date
+      ON k.state = b.state AND k.law_date = c.law_date
      AND k.classification = b.classification
 ),
 age_bounds AS (
     -- the ages where some offense's band starts or ends (bands clipped to minors, 0-17)
-    SELECT DISTINCT state, year, assessment_date, unnest([victim_age_from, least(victim_age_under, 18)]) AS age
+    SELECT DISTINCT state, law_date, unnest([victim_age_from, least(victim_age_under, 18)]) AS age
     FROM offenses
 ),
 segments AS (
     -- consecutive bounds cut 0-17 into segments that every offense covers wholly or not at all
     SELECT * FROM (
-        SELECT state, year, assessment_date, age AS lo,
-               lead(age) OVER (PARTITION BY state, year, assessment_date ORDER BY age) AS hi
+        SELECT state, law_date, age AS lo,
+               lead(age) OVER (PARTITION BY state, law_date ORDER BY age) AS hi
         FROM age_bounds
     ) WHERE hi IS NOT NULL
 ),
 by_segment AS (
     -- for each segment of minors' ages: the strongest penalty among offenses covering it
-    SELECT o.state, o.year, o.assessment_date, s.lo, s.hi - s.lo AS ages,
+    SELECT o.state, o.law_date, s.lo, s.hi - s.lo AS ages,
            bool_or(o.level = 'felony') AS felony,
            CASE WHEN count(o.prison_cap) = count(*) THEN max(o.prison_cap) END AS prison,
            CASE WHEN count(o.fine_cap) = count(*) THEN max(o.fine_cap) END AS fine
     FROM offenses o
     JOIN segments s
-      ON s.state = o.state AND s.year = o.year AND s.assessment_date = o.assessment_date
+      ON s.state = o.state AND s.law_date = o.law_date
      AND o.victim_age_from <= s.lo AND o.victim_age_under >= s.hi
     GROUP BY ALL
 ),
 buyer_by_age AS (
-    SELECT state, year, assessment_date,
+    SELECT state, law_date,
            sum(ages) AS ages_covered,
            bool_and(felony) AS all_felony,
            CASE WHEN count(prison) = count(*) THEN min(prison) END AS prison,
@@ -67,7 +87,7 @@ buyer_by_age AS (
     GROUP BY ALL
 ),
 buyer AS (
-    SELECT state, year, assessment_date,
+    SELECT state, law_date,
            count(*) AS offense_count,
            CASE WHEN bool_or(registration_required) THEN TRUE
                 WHEN bool_and(registration_required IS NOT NULL AND NOT registration_required) THEN FALSE
@@ -83,14 +103,14 @@ buyer AS (
     GROUP BY ALL
 ),
 moa AS (
-    SELECT c.state, c.year, c.assessment_date, m.scope, m.defense, m.citation, m.source_url, m.verified
-    FROM calendar c
+    SELECT c.state, c.law_date, m.scope, m.defense, m.citation, m.source_url, m.verified
+    FROM points c
     JOIN staged_mistake_of_age m
-      ON m.state = c.state AND m.effective_from <= c.as_of
-     AND (m.effective_to IS NULL OR c.as_of < m.effective_to)
+      ON m.state = c.state AND m.effective_from <= c.law_date
+     AND (m.effective_to IS NULL OR c.law_date < m.effective_to)
 ),
 moa_wide AS (
-    SELECT state, year, assessment_date,
+    SELECT state, law_date,
            any_value(defense) FILTER (scope = 'buyer') AS buyer_defense,
            any_value(citation) FILTER (scope = 'buyer') AS buyer_citation,
            any_value(source_url) FILTER (scope = 'buyer') AS buyer_url,
@@ -107,14 +127,14 @@ moa_wide AS (
     GROUP BY ALL
 ),
 systems AS (
-    SELECT c.state, c.year, c.assessment_date, s.system, s.citation, s.source_url, s.verified
-    FROM calendar c
+    SELECT c.state, c.law_date, s.system, s.citation, s.source_url, s.verified
+    FROM points c
     JOIN staged_sentencing_systems s
-      ON s.state = c.state AND s.effective_from <= c.as_of
-     AND (s.effective_to IS NULL OR c.as_of < s.effective_to)
+      ON s.state = c.state AND s.effective_from <= c.law_date
+     AND (s.effective_to IS NULL OR c.law_date < s.effective_to)
 ),
 class_summary AS (
-    SELECT state, year, assessment_date,
+    SELECT state, law_date,
            count(*) FILTER (level = 'felony') AS class_count,
            string_agg(DISTINCT citation, '; ' ORDER BY citation) AS citation,
            string_agg(DISTINCT source_url, ' ' ORDER BY source_url) AS source_url,
@@ -147,10 +167,10 @@ SELECT
     CASE WHEN cs.class_count > 0 THEN cs.citation ELSE sy.citation END AS felony_classes_citation,
     CASE WHEN cs.class_count > 0 THEN cs.source_url ELSE sy.source_url END AS felony_classes_source_url,
     CASE WHEN cs.class_count > 0 THEN cs.verified ELSE sy.verified END AS felony_classes_verified
-FROM calendar c
-LEFT JOIN buyer_by_age ba USING (state, year, assessment_date)
-LEFT JOIN buyer b USING (state, year, assessment_date)
-LEFT JOIN moa_wide mw USING (state, year, assessment_date)
-LEFT JOIN class_summary cs USING (state, year, assessment_date)
-LEFT JOIN systems sy USING (state, year, assessment_date)
+FROM dated c
+LEFT JOIN buyer_by_age ba USING (state, law_date)
+LEFT JOIN buyer b USING (state, law_date)
+LEFT JOIN moa_wide mw USING (state, law_date)
+LEFT JOIN class_summary cs USING (state, law_date)
+LEFT JOIN systems sy USING (state, law_date)
 ORDER BY c.assessment_date, c.state, c.year
