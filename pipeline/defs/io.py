@@ -27,11 +27,14 @@ class StateParquetIOManager(dg.ConfigurableIOManager):
         keys = context.asset_partition_keys if context.has_asset_partitions else []
         if not keys:
             raise dg.Failure(f"{context.asset_key.to_user_string()} is partitioned by state; run it for a partition")
+        # one Arrow conversion, then a slice per state (pandas per state costs ~5 ms each)
+        table = pa.Table.from_pandas(obj, preserve_index=False)
+        rows = obj.reset_index(drop=True).groupby("state", sort=False).indices
         for state in keys:
             path = self._path(context.asset_key, state)
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f".{state}.{os.getpid()}.tmp")
-            obj[obj["state"] == state].reset_index(drop=True).to_parquet(tmp, index=False)
+            pq.write_table(table.take(pa.array(rows.get(state, []), type=pa.int64())), tmp)
             tmp.replace(path)
         context.add_output_metadata({"states_written": len(keys)})
 
