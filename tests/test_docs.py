@@ -126,3 +126,17 @@ def test_coverage_summary_counts_coded_jurisdictions_per_year():
     assert "| felony_classes | 1 | 2 | 2 |" in text
     assert "| buyer_offenses | 0 | 1 | 1 |" in text
     assert "| felony_classes | 1 | 1 | 0 |" in text  # 2015: one verified, one coded
+
+
+def test_the_research_log_index_names_existing_logs_and_real_jurisdictions():
+    from pipeline.jurisdictions import USPS_CODES
+
+    raw = REPO / "data" / "raw"
+    index = load_research_index(raw)
+    assert index, "data/raw/research_log/index.yaml is empty"
+    for name, states in index.items():
+        assert (raw / "research_log" / name).is_file(), f"index.yaml names a missing log: {name}"
+        unknown = set(states) - set(USPS_CODES)
+        assert not unknown, f"{name}: not USPS codes: {sorted(unknown)}"
+    logs = {p.name for p in (raw / "research_log").glob("*.md")}
+    assert logs <= set(index), f"logs the codebook never links: {sorted(logs - set(index))}"
