@@ -52,8 +52,9 @@ def credits_into(con: duckdb.DuckDBPyConnection, m: Methodology, facts_table: st
 
 def graded_sql(m: Methodology, facts_table: str = "state_year_facts") -> tuple[str, list]:
     """state_grades for `m` in one statement straight from the facts, without storing a row
-    per criterion: each state-year row computes every criterion's credit side by side and
-    sums them (a projection, no 18M-row aggregation). Needs `methodologies` and `scales`."""
+    per criterion: each distinct combination of the facts the criteria read computes every
+    criterion's credit side by side and sums them (a projection, no 18M-row aggregation), and
+    each state-year takes its combination's totals. Needs `methodologies` and `scales`."""
     b = SqlBuilder()
     assessment = b.param(m.assessment_date, "text")
     first_year = b.param(float(m.first_year), "number")
