@@ -96,6 +96,12 @@ def _evidence_sql(suffix: str) -> str:
     return f"NULLIF(concat_ws('; ', {parts}), '')"
 
 
+def evidence_groups(criterion) -> list[str]:
+    """The evidence groups (see fact_evidence) of the facts a criterion's rule reads."""
+    facts = load_facts()
+    return sorted({facts[name].evidence for name in criterion.facts})
+
+
 CRITERIA_COLUMNS = ["methodology", "version", "criterion_index", "section_id", "section_title", "criterion_id",
                     "title", "rationale", "points", "rule", "facts", "evidence_groups"]
 
@@ -111,8 +117,8 @@ def criteria_frame(methodologies: list[Methodology], evidence_flags: bool = Fals
             row = {"methodology": m.id, "version": m.version, "criterion_index": i, "section_id": c.section_id,
                    "section_title": c.section_title, "criterion_id": c.id, "title": c.title,
                    "rationale": c.rationale, "points": c.points, "rule": c.rule_text, "facts": ", ".join(c.facts)}
-            used = {facts[name].evidence for name in c.facts}
-            row["evidence_groups"] = ", ".join(sorted(used))
+            used = evidence_groups(c)
+            row["evidence_groups"] = ", ".join(used)
             if evidence_flags:
                 row |= {f"uses_{g}": g in used for g in groups}
             rows.append(row)

@@ -27,8 +27,7 @@ import pandas as pd
 from pipeline import charts
 from pipeline.docs import write_if_changed
 from pipeline.jurisdictions import NAMES
-from pipeline.grading import criteria_frame
-from pipeline.rules import load_facts
+from pipeline.grading import criteria_frame, evidence_groups
 from pipeline.scorecards import Methodology
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -169,9 +168,8 @@ def evidence_index(evidence: pd.DataFrame, keep: set[str] | None = None) -> dict
 
 def criterion_sources(look: "Lookup", m: Methodology, state: str, year: int, criterion) -> list[dict]:
     """The sources behind one criterion: those of every evidence group its facts draw on."""
-    facts = load_facts()
     out: list[dict] = []
-    for group in sorted({facts[name].evidence for name in criterion.facts}):
+    for group in evidence_groups(criterion):
         for item in look.evidence.get((state, year, m.assessment_date, group), []):
             if item not in out:
                 out.append(item)

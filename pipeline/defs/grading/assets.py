@@ -16,7 +16,7 @@ from pipeline.staging import STATUTE_TABLES, Scorecards
 STATUTE_INS = {f"raw_{name}": dg.AssetIn() for name in STATUTE_TABLES}
 
 
-def _staged(raw: dict[str, IngestResult]) -> dict[str, pd.DataFrame]:
+def staged_inputs(raw: dict[str, IngestResult]) -> dict[str, pd.DataFrame]:
     """The accepted rows of each statute table, from the STATUTE_INS inputs."""
     return {name: raw[f"raw_{name}"].accepted for name in STATUTE_TABLES}
 
@@ -26,21 +26,21 @@ def _meta(frame: pd.DataFrame, **extra) -> dict:
             "preview": preview(frame), **extra}
 
 
+# Group, kinds and tags of the assets of one pipeline stage.
+STAGE = {stage: dict(group_name=stage, kinds={"duckdb", "pandas"}, tags={"stage": stage}) for stage in ("facts", "graded")}
 PER_STATE = dict(partitions_def=state_partitions, backfill_policy=dg.BackfillPolicy.single_run(),
                  io_manager_key="state_io")
 
 
 @dg.asset(
-    group_name="facts",
-    kinds={"duckdb", "pandas"},
-    tags={"stage": "facts"},
+    **STAGE["facts"],
     description=catalog_description("state_year_facts", "Partitioned by state; computed by pipeline/sql/state_year_facts.sql."),
     ins=STATUTE_INS,
     **PER_STATE,
 )
 def state_year_facts(context: dg.AssetExecutionContext, raw_scorecards: Scorecards,
                      **raw: IngestResult) -> dg.Output[pd.DataFrame]:
-    staged = _staged(raw)
+    staged = staged_inputs(raw)
     cal = facts_sql.calendar_for(raw_scorecards.methodologies, states=context.partition_keys)
     facts = facts_sql.state_year_facts(staged, cal)
     coded = facts[["buyer_is_felony", "buyer_max_prison_years", "mistake_of_age_buyer"]].notna().mean()
@@ -48,22 +48,18 @@ def state_year_facts(context: dg.AssetExecutionContext, raw_scorecards: Scorecar
 
 
 @dg.asset(
-    group_name="facts",
-    kinds={"duckdb", "pandas"},
-    tags={"stage": "facts"},
+    **STAGE["facts"],
     description=catalog_description("fact_evidence", "Computed by pipeline/sql/fact_evidence.sql."),
     ins=STATUTE_INS,
 )
 def fact_evidence(raw_scorecards: Scorecards, **raw: IngestResult) -> dg.Output[pd.DataFrame]:
-    staged = _staged(raw)
+    staged = staged_inputs(raw)
     evidence = facts_sql.fact_evidence(staged, facts_sql.calendar_for(raw_scorecards.methodologies))
     return dg.Output(evidence, metadata=_meta(evidence, rows_by_group=evidence["evidence_group"].value_counts().to_dict()))
 
 
 @dg.asset(
-    group_name="facts",
-    kinds={"duckdb", "pandas"},
-    tags={"stage": "facts"},
+    **STAGE["facts"],
     description=catalog_description("coverage"),
 )
 def coverage(state_year_facts: pd.DataFrame) -> dg.Output[pd.DataFrame]:
@@ -75,9 +71,7 @@ def coverage(state_year_facts: pd.DataFrame) -> dg.Output[pd.DataFrame]:
 
 
 @dg.asset(
-    group_name="graded",
-    kinds={"duckdb", "pandas"},
-    tags={"stage": "graded"},
+    **STAGE["graded"],
     description=catalog_description("criterion_scores", "Set-based SQL compiled from the rules; partitioned by state."),
     **PER_STATE,
 )
@@ -89,9 +83,7 @@ def criterion_scores(state_year_facts: pd.DataFrame, raw_scorecards: Scorecards)
 
 
 @dg.asset(
-    group_name="graded",
-    kinds={"duckdb", "pandas"},
-    tags={"stage": "graded"},
+    **STAGE["graded"],
     description=catalog_description("state_grades"),
 )
 def state_grades(criterion_scores: pd.DataFrame, raw_scorecards: Scorecards) -> dg.Output[pd.DataFrame]:
@@ -104,9 +96,7 @@ def state_grades(criterion_scores: pd.DataFrame, raw_scorecards: Scorecards) -> 
 
 
 @dg.asset(
-    group_name="graded",
-    kinds={"duckdb", "pandas"},
-    tags={"stage": "graded"},
+    **STAGE["graded"],
     description=catalog_description("grade_sensitivity"),
 )
 def grade_sensitivity(criterion_scores: pd.DataFrame, state_grades: pd.DataFrame,
@@ -117,9 +107,7 @@ def grade_sensitivity(criterion_scores: pd.DataFrame, state_grades: pd.DataFrame
 
 
 @dg.asset(
-    group_name="graded",
-    kinds={"duckdb", "pandas"},
-    tags={"stage": "graded"},
+    **STAGE["graded"],
     description=catalog_description("published_comparison"),
 )
 def published_comparison(state_grades: pd.DataFrame, raw_published_grades: IngestResult,

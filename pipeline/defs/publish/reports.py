@@ -10,14 +10,13 @@ from pipeline.defs.partitions import state_partitions
 from pipeline.defs.resources import ProjectPaths
 from pipeline.ingest import IngestResult
 from pipeline.reports import EVIDENCE_COLUMNS, ChartCache, Lookup, Tables, national_pages, state_pages, write_pages
-from pipeline.defs.grading.assets import STATUTE_INS
-from pipeline.staging import STATUTE_TABLES, Scorecards
+from pipeline.defs.grading.assets import STATUTE_INS, staged_inputs
+from pipeline.staging import Scorecards
 
 
 def _tables(cards: Scorecards, grades, scores, sensitivity, comparison, published: IngestResult,
-            statutes: dict[str, IngestResult], evidence: pd.DataFrame | None = None) -> Tables:
-    return Tables(cards.methodologies, grades, scores, sensitivity, comparison,
-                  published.accepted, {k: v.accepted for k, v in statutes.items()},
+            staged: dict[str, pd.DataFrame], evidence: pd.DataFrame | None = None) -> Tables:
+    return Tables(cards.methodologies, grades, scores, sensitivity, comparison, published.accepted, staged,
                   evidence if evidence is not None else pd.DataFrame(columns=EVIDENCE_COLUMNS))
 
 
@@ -37,7 +36,7 @@ def report_cards(context: dg.AssetExecutionContext, paths: ProjectPaths, raw_sco
                  published_comparison: pd.DataFrame, raw_published_grades: IngestResult,
                  fact_evidence: pd.DataFrame, **raw: IngestResult) -> dg.MaterializeResult:
     t = _tables(raw_scorecards, state_grades, criterion_scores, grade_sensitivity, published_comparison,
-                raw_published_grades, {name: raw[f"raw_{name}"] for name in STATUTE_TABLES}, fact_evidence)
+                raw_published_grades, staged_inputs(raw), fact_evidence)
     states = context.partition_keys
     look = Lookup.build(t, states)
     cache = ChartCache(Path(paths.reports_dir), "cards")
